@@ -1,0 +1,3 @@
+from zcphar.cli.main import main
+
+raise SystemExit(main())

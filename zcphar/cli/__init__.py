@@ -1,0 +1,1 @@
+"""Command-line interface: one `zcphar` command, one module per subcommand in `commands/`."""

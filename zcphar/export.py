@@ -93,7 +93,10 @@ def _check_roundtrip(path: Path, fmt: str, example: torch.Tensor, expected: torc
     elif fmt == "torch.export":
         got = torch.export.load(str(path)).module()(example)
     else:
-        return  # checking needs onnxruntime, which zcphar does not require
+        import onnx
+
+        onnx.checker.check_model(onnx.load(str(path)))
+        return  # running it needs onnxruntime, which zcphar does not require
     if not torch.allclose(got.detach(), expected, rtol=1e-4, atol=1e-5):
         raise RuntimeError(f"exported model {path} does not reproduce the model's logits")
 

@@ -58,20 +58,20 @@ OPTIONS = {
 }
 
 
-def read_raw_file(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """One raw MobiAct/MobiFall sensor file → (timestamps in s, (T, 3) samples).
-
-    The header length varies, so the ``@DATA`` line is located instead of counted.
-    """
+def _data_start(path: Path) -> int:
+    """Number of lines up to and including ``@DATA`` (the header length varies)."""
     with open(path, encoding="latin-1") as f:
-        for skip, line in enumerate(f, start=1):
+        for number, line in enumerate(f, start=1):
             if line.strip() == "@DATA":
-                break
-        else:
-            raise ZcpharError(f"{path}: no '@DATA' line; not a MobiAct/MobiFall raw file")
-    table = pd.read_csv(path, skiprows=skip, header=None, sep=",", skipinitialspace=True,
-                        encoding="latin-1").to_numpy(dtype=np.float64)  # (T, 4)
-    return table[:, 0] * 1e-9, table[:, 1:4]
+                return number
+    raise ZcpharError(f"{path}: no '@DATA' line; not a MobiAct/MobiFall raw file")
+
+
+def read_raw_file(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """One raw MobiAct/MobiFall sensor file → (timestamps in s, (T, 3) samples in m/s²)."""
+    table = pd.read_csv(path, skiprows=_data_start(path), header=None, sep=",",
+                        skipinitialspace=True, encoding="latin-1").to_numpy(dtype=np.float64)
+    return table[:, 0] * 1e-9, table[:, 1:4]  # (T,), (T, 3)
 
 
 def _class_codes(classes: Sequence[str] | None, falls: bool) -> list[str]:

@@ -1,0 +1,1 @@
+"""One module per architecture family; each ends with one `register_family(...)` call."""

@@ -41,6 +41,8 @@ class ProtocolOptions:
         accelerometer_only: keep only accelerometer channels (paper: True).
         allow_missing_classes: do not fail when a split lacks a class (recorded).
         max_gap_s: clean/time resampling splits a session at gaps longer than this.
+        nan_policy: ``interpolate`` (per recording linear interpolation, then forward/back
+            fill) or ``error`` (report NaNs and stop); NaNs never reach windows.
     """
 
     mode: str = "paper"
@@ -60,6 +62,7 @@ class ProtocolOptions:
     accelerometer_only: bool = True
     allow_missing_classes: bool = False
     max_gap_s: float = 1.0
+    nan_policy: str = "interpolate"
 
     @classmethod
     def clean(cls, **overrides: Any) -> ProtocolOptions:

@@ -97,7 +97,7 @@ def _pieces(rec: Recording, max_gap_s: float) -> list[tuple[np.ndarray, np.ndarr
     keep = np.concatenate([[True], np.diff(t) > 0])
     t, x, y = t[keep], x[keep], y[keep]
     cuts = np.flatnonzero(np.diff(t) > max_gap_s) + 1
-    return list(zip(np.split(t, cuts), np.split(x, cuts), np.split(y, cuts)))
+    return list(zip(np.split(t, cuts), np.split(x, cuts), np.split(y, cuts), strict=True))
 
 
 def time_based(rec: Recording, native: float, target: float,

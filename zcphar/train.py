@@ -201,7 +201,8 @@ def fit(
         data: the prepared dataset (train/val/test splits).
         config: the training settings.
         device: where to train (``cpu``, ``cuda``, ``cuda:1``...).
-        seed: seeds the batch order (seed) and the test noise (seed + 1).
+        seed: seeds the batch order (seed), the test noise (seed + 1) and dropout (seed + 2,
+            in a fork of torch's global generator, restored afterwards).
         progress: show a tqdm bar over epochs.
 
     Returns:
@@ -209,8 +210,17 @@ def fit(
         ({noise_key(variance): F1}), train_loss and val_f1 (one per epoch), train_windows,
         epochs, seconds, device, and state_dict (the best epoch's weights, on the CPU).
     """
-    start = time.perf_counter()
     device = torch.device(device)
+    # Dropout draws from torch's global generator (it takes none): seed it inside a fork so
+    # the run is reproducible and the caller's random state is left as it was.
+    forked = [device] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=forked, device_type=device.type):
+        torch.manual_seed(seed + 2)
+        return _fit(model, data, config, device, seed, progress)
+
+
+def _fit(model, data, config, device, seed, progress) -> dict[str, Any]:
+    start = time.perf_counter()
     amp = config.amp and device.type == "cuda"
     model = model.to(device)
     tensors = {name: _to_device(data.split(name), device, config) for name in ("train", "val")}

@@ -17,6 +17,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from zcphar.proxies.registry import proxy
+from zcphar.proxies.state import eval_mode
 
 
 def count_parameters(model: nn.Module) -> int:
@@ -36,19 +37,20 @@ def lstm_flops(module: nn.LSTM, steps: int) -> int:
 
 
 def count_flops(model: nn.Module, sample: torch.Tensor) -> int:
-    """FLOPs of one forward on `sample` (shape (1, ...)), Conv/Linear counted, LSTMs analytic."""
+    """FLOPs of one eval-mode forward on `sample` (shape (1, ...)): Conv/Linear counted, LSTMs
+    analytic."""
     recurrent: list[int] = []
 
     def on_lstm(module: nn.Module, inputs, output) -> None:
         seq = inputs[0]
         steps = seq.shape[1] if module.batch_first else seq.shape[0]
-        recurrent.append(lstm_flops(module, int(steps)) * (seq.shape[0] if module.batch_first
-                                                           else seq.shape[1]))
+        recurrent.append(
+            lstm_flops(module, int(steps)) * (seq.shape[0] if module.batch_first else seq.shape[1])
+        )
 
-    handles = [m.register_forward_hook(on_lstm) for m in model.modules()
-               if isinstance(m, nn.LSTM)]
+    handles = [m.register_forward_hook(on_lstm) for m in model.modules() if isinstance(m, nn.LSTM)]
     try:
-        with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        with eval_mode(model), torch.no_grad(), FlopCounterMode(display=False) as counter:
             model(sample)
     finally:
         for h in handles:
@@ -57,14 +59,16 @@ def count_flops(model: nn.Module, sample: torch.Tensor) -> int:
 
 
 @proxy("params", needs_data=False)
-def params(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, coverage="extended",
-           val=None) -> float:
+def params(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, coverage="extended", val=None
+) -> float:
     """Number of parameters (a size baseline)."""
     return float(count_parameters(model))
 
 
 @proxy("flops", needs_data=False)
-def flops(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, coverage="extended",
-          val=None) -> float:
+def flops(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, coverage="extended", val=None
+) -> float:
     """FLOPs of one forward on one window (a size baseline)."""
     return float(count_flops(model, x[:1]))

@@ -50,13 +50,15 @@ def fisher_of(modules: list[nn.Module], squared: list[torch.Tensor], n: int) -> 
         n: number of samples (the mean's denominator).
     """
     return sum(
-        float(0.5 * sq.sum() / n) * channel_fan_in(m) for m, sq in zip(modules, squared, strict=True)
+        float(0.5 * sq.sum() / n) * channel_fan_in(m)
+        for m, sq in zip(modules, squared, strict=True)
     )
 
 
 @proxy("fisher", needs_labels=True)
-def fisher(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, coverage="extended",
-           val=None) -> float:
+def fisher(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, coverage="extended", val=None
+) -> float:
     """Fisher channel saliency, summed over counted modules and spread over the fan-in."""
     modules = [c.module for c in counted_modules(model, coverage)]
     squared: dict[int, torch.Tensor] = {}

@@ -31,7 +31,9 @@ def weight_gradients(
     weights = counted_weights(model, coverage)
     loss = F.cross_entropy(model(x), y)
     grads = torch.autograd.grad(loss, weights, allow_unused=True)
-    return weights, [torch.zeros_like(w) if g is None else g for w, g in zip(weights, grads, strict=True)]
+    return weights, [
+        torch.zeros_like(w) if g is None else g for w, g in zip(weights, grads, strict=True)
+    ]
 
 
 def grad_norm_of(grads: Sequence[torch.Tensor]) -> float:
@@ -50,16 +52,18 @@ def plain_of(weights: Sequence[torch.Tensor], grads: Sequence[torch.Tensor]) -> 
 
 
 @proxy("grad_norm", needs_labels=True)
-def grad_norm(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, coverage="extended",
-              val=None) -> float:
+def grad_norm(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, coverage="extended", val=None
+) -> float:
     """Sum over counted weight tensors of the Frobenius norm of the loss gradient."""
     _, grads = weight_gradients(model, x, y, coverage)
     return grad_norm_of(grads)
 
 
 @proxy("snip", needs_labels=True)
-def snip(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, coverage="extended",
-         val=None) -> float:
+def snip(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, coverage="extended", val=None
+) -> float:
     """Connection sensitivity: gradient of the loss w.r.t. a multiplicative weight mask at 1."""
     names = counted_weight_names(model, coverage)
     weights = [w.detach() for w in counted_weights(model, coverage)]
@@ -71,8 +75,9 @@ def snip(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, coverage="extend
 
 
 @proxy("plain", needs_labels=True)
-def plain(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, coverage="extended",
-          val=None) -> float:
+def plain(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, coverage="extended", val=None
+) -> float:
     """Signed first-order Taylor saliency ``Σ W ⊙ dL/dW``."""
     weights, grads = weight_gradients(model, x, y, coverage)
     return plain_of(weights, grads)

@@ -44,7 +44,9 @@ def hessian_grad_double_backward(
         weights: the weights ``W``.
         retain_graph: keep the graph for later backward passes (e.g. the input Jacobian).
     """
-    z = sum((v * g).sum() for v, g in zip(tangent, grads_with_graph, strict=True) if g.requires_grad)
+    z = sum(
+        (v * g).sum() for v, g in zip(tangent, grads_with_graph, strict=True) if g.requires_grad
+    )
     if not isinstance(z, torch.Tensor):  # no counted weight reaches the loss
         return [torch.zeros_like(w) for w in weights]
     hg = torch.autograd.grad(z, list(weights), retain_graph=retain_graph, allow_unused=True)
@@ -83,8 +85,9 @@ def hessian_grad_jvp(
 
 
 @proxy("grasp", higher_is_better=False, needs_labels=True, second_order=True)
-def grasp(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, coverage="extended",
-          val=None) -> float:
+def grasp(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, coverage="extended", val=None
+) -> float:
     """Gradient-flow preservation ``Σ −W ⊙ Hg`` (two forwards, as the reference does)."""
     weights = counted_weights(model, coverage)
     if not weights:

@@ -30,7 +30,9 @@ def jacob_cov_of(jacobian: torch.Tensor) -> float:
     with np.errstate(invalid="ignore", divide="ignore"):
         rho = np.corrcoef(rows)
     if not np.all(np.isfinite(rho)):
-        raise ZcpharError("jacob_cov: correlation undefined (a sample's input gradient is constant)")
+        raise ZcpharError(
+            "jacob_cov: correlation undefined (a sample's input gradient is constant)"
+        )
     v = np.linalg.eigvalsh(rho)
     return float(-np.sum(np.log(v + K) + 1.0 / (v + K)))
 
@@ -44,7 +46,8 @@ def input_jacobian(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
 
 
 @proxy("jacob_cov")
-def jacob_cov(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, coverage="extended",
-              val=None) -> float:
+def jacob_cov(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, coverage="extended", val=None
+) -> float:
     """Correlation spectrum of per-sample input gradients (coverage does not apply)."""
     return jacob_cov_of(input_jacobian(model, x))

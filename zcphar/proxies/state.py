@@ -80,3 +80,14 @@ def scoring_state(model: nn.Module, dropout: str = "off") -> Iterator[nn.Module]
         with torch.no_grad():
             for b, saved in buffers:
                 b.copy_(saved)
+
+
+@contextmanager
+def eval_mode(model: nn.Module) -> Iterator[nn.Module]:
+    """Context manager: ``eval()`` inside, every module's mode restored after."""
+    modes = [(m, m.training) for m in model.modules()]
+    try:
+        yield model.eval()
+    finally:
+        for m, training in modes:
+            m.training = training

@@ -59,7 +59,11 @@ def synflow_of(model: nn.Module, sample_shape: torch.Size, coverage: str, bypass
     if not counted:
         return 0.0
     grads = torch.autograd.grad(out.sum(), counted, allow_unused=True)
-    return sum(float((w * g).abs().sum()) for w, g in zip(counted, grads, strict=True) if g is not None)
+    return sum(
+        float((w.detach() * g).abs().sum())
+        for w, g in zip(counted, grads, strict=True)
+        if g is not None
+    )
 
 
 def _reference_copy(model: nn.Module, bypass_bn: bool) -> nn.Module:
@@ -80,20 +84,24 @@ def _synflow_reference(model: nn.Module, x: torch.Tensor, coverage: str, bypass:
     out = net(torch.ones((1, *x.shape[1:]), dtype=torch.float64, device=x.device))
     out.sum().backward()
     return sum(
-        float((w * w.grad).abs().sum()) for w in counted_weights(net, coverage) if w.grad is not None
+        float((w * w.grad).abs().sum())
+        for w in counted_weights(net, coverage)
+        if w.grad is not None
     )
 
 
 @proxy("synflow", needs_data=False)
-def synflow(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, coverage="extended",
-            val=None) -> float:
+def synflow(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, coverage="extended", val=None
+) -> float:
     """Synaptic flow of |θ| on an all-ones input, BatchNorm bypassed (data-free)."""
     return _synflow_reference(model, x, coverage, bypass=True)
 
 
 @proxy("synflow_bn", needs_data=False)
-def synflow_bn(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, coverage="extended",
-               val=None) -> float:
+def synflow_bn(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, coverage="extended", val=None
+) -> float:
     """Synaptic flow of |θ| on an all-ones input, BatchNorm kept (equals synflow without BN)."""
     return _synflow_reference(model, x, coverage, bypass=False)
 

@@ -1,0 +1,277 @@
+"""The fused engine: every batch proxy from one forward and the fewest backward-type passes.
+
+Per chunk of the batch (one chunk unless memory says otherwise):
+
+1. one forward, input requiring grad when jacob_cov is asked, forward hooks holding the counted
+   modules' outputs (fisher);
+2. ``autograd.grad(L, weights + activations)`` → ``g`` and ``dL/da`` → grad_norm, snip, plain,
+   fisher. No double-backward graph unless grasp needs it (double-backward plan, one chunk);
+3. grasp's ``H g``: per family the cheapest exact product. ``jvp``: forward-over-reverse
+   (``torch.func.jvp`` of ``torch.func.grad``), fast for CNNs; ``double_backward``: reverse over
+   the graph of step 2, for LSTMs (CPU oneDNN LSTM has no forward-mode AD), BatchNorm (running
+   stats cannot update under torch.func) and dropout on (the same mask as step 2);
+4. ``autograd.grad(outputs, x, ones)`` on the same graph → input Jacobian → jacob_cov;
+
+plus one float64 batch-of-one functional call for synflow (once when the model has no
+BatchNorm). Losses are per-chunk sums divided by the full batch size, so values do not depend
+on the chunking (exactly so unless BatchNorm couples the samples of a chunk).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from zcphar.proxies.coverage import (
+    counted_modules,
+    counted_weight_names,
+    counted_weights,
+    has_batchnorm,
+    has_lstm,
+)
+from zcphar.proxies.fisher import channel_sums, fisher_of, module_activation
+from zcphar.proxies.gradient import grad_norm_of, plain_of, snip_of
+from zcphar.proxies.grasp import grasp_of, hessian_grad_double_backward, hessian_grad_jvp
+from zcphar.proxies.jacob_cov import jacob_cov_of
+from zcphar.proxies.synflow import synflow_of
+
+FIRST_ORDER = ("grad_norm", "snip", "plain", "fisher")
+HVP_CHOICES = ("auto", "jvp", "double_backward")
+
+
+@dataclass
+class FusedOutcome:
+    """What the fused engine computed: values, per-proxy failure reasons, seconds per group."""
+
+    values: dict[str, float] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def attempt(self, names: Sequence[str], group: str, fn: Callable[[], dict | None]) -> None:
+        """Run one stage; on failure record the reason for each of `names` (out-of-memory is
+        re-raised so the caller can retry with smaller chunks)."""
+        start = time.perf_counter()
+        try:
+            self.values.update(fn() or {})
+        except torch.OutOfMemoryError:
+            raise
+        except Exception as err:  # one failing stage must not stop the others
+            for name in names:
+                self.errors[name] = f"{type(err).__name__}: {err}"
+        self.seconds[group] = self.seconds.get(group, 0.0) + time.perf_counter() - start
+
+
+def choose_hvp(model: nn.Module, dropout: str) -> str:
+    """The Hessian-gradient product the fused engine uses for `model` ("jvp" or
+    "double_backward")."""
+    if has_lstm(model) or has_batchnorm(model) or dropout == "on":
+        return "double_backward"
+    return "jvp"
+
+
+@dataclass
+class _Pass:
+    """Accumulators of the chunked first pass."""
+
+    grads: list[torch.Tensor] | None = None
+    squared: list[torch.Tensor] | None = None
+    jacobian: list[torch.Tensor] = field(default_factory=list)
+    hg: list[torch.Tensor] | None = None
+
+
+def _add(total: list[torch.Tensor] | None, part: Sequence[torch.Tensor]) -> list[torch.Tensor]:
+    return list(part) if total is None else [a + b for a, b in zip(total, part, strict=True)]
+
+
+def _chunks(n: int, chunk_size: int | None) -> list[slice]:
+    size = n if not chunk_size or chunk_size >= n else chunk_size
+    return [slice(i, min(i + size, n)) for i in range(0, n, size)]
+
+
+def _lstm_grasp_guard(model: nn.Module, active: bool):
+    """cuDNN cannot double-backward through an LSTM: disable it for grasp's forward."""
+    return (
+        torch.backends.cudnn.flags(enabled=False) if active and has_lstm(model) else nullcontext()
+    )
+
+
+def _first_pass_chunk(model, xc, yc, n, want, acc: _Pass, coverage, graph_grasp) -> None:
+    """Forward + first-order gradients (+ H g on the same graph) + input Jacobian, one chunk."""
+    weights = counted_weights(model, coverage) if want["grads"] else []
+    modules = [c.module for c in counted_modules(model, coverage)] if want["fisher"] else []
+    acts: list[torch.Tensor] = []
+    hooks = [
+        m.register_forward_hook(lambda m, i, o: acts.append(module_activation(m, o)))
+        for m in modules
+    ]
+    xc = xc.detach().requires_grad_(want["jacob"])
+    try:
+        with _lstm_grasp_guard(model, graph_grasp):
+            out = model(xc)  # (n_chunk, K)
+    finally:
+        for h in hooks:
+            h.remove()
+    if weights or acts:
+        loss = F.cross_entropy(out, yc, reduction="sum") / n
+        grads = torch.autograd.grad(
+            loss,
+            weights + acts,
+            retain_graph=want["jacob"] or graph_grasp,
+            create_graph=graph_grasp,
+            allow_unused=True,
+        )
+        grads = [
+            torch.zeros_like(t) if g is None else g
+            for t, g in zip(weights + acts, grads, strict=True)
+        ]
+        g_w, g_a = grads[: len(weights)], grads[len(weights) :]
+        acc.grads = _add(acc.grads, [g.detach() for g in g_w])
+        sq = [
+            channel_sums(m, a, g.detach()).pow(2).sum(0)
+            for m, a, g in zip(modules, acts, g_a, strict=True)
+        ]
+        acc.squared = _add(acc.squared, sq)
+        if graph_grasp:
+            acc.hg = hessian_grad_double_backward(g_w, acc.grads, weights, want["jacob"])
+    if want["jacob"]:
+        (jac,) = torch.autograd.grad(out, xc, torch.ones_like(out))
+        acc.jacobian.append(jac.detach())
+
+
+def _hessian_grad(model, x, y, grads, coverage, hvp, chunk_size) -> list[torch.Tensor]:
+    """``H g`` over the whole batch, chunk by chunk, given the full-batch gradient ``g``."""
+    weights = counted_weights(model, coverage)
+    names = counted_weight_names(model, coverage)
+    n, total = len(x), None
+    for part in _chunks(n, chunk_size):
+        xc, yc = x[part], y[part]
+        if hvp == "jvp":
+            hv = hessian_grad_jvp(model, xc, yc, dict(zip(names, grads, strict=True)), 1.0 / n)
+            total = _add(total, [hv[k] for k in names])
+            continue
+        with _lstm_grasp_guard(model, True):
+            out = model(xc)
+        loss = F.cross_entropy(out, yc, reduction="sum") / n
+        graded = torch.autograd.grad(loss, weights, create_graph=True, allow_unused=True)
+        graded = [
+            torch.zeros_like(w) if g is None else g for w, g in zip(weights, graded, strict=True)
+        ]
+        total = _add(total, hessian_grad_double_backward(graded, grads, weights, False))
+    return total or []
+
+
+def fused_scores(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    names: Sequence[str],
+    *,
+    coverage: str = "extended",
+    dropout: str = "off",
+    chunk_size: int | None = None,
+    hvp: str = "auto",
+) -> FusedOutcome:
+    """The batch proxies and synflow of `names` by the fused plan (model in scoring state).
+
+    Args:
+        model: the model, already in scoring state (see `zcphar.proxies.state`).
+        x, y: the batch, on the model's device and dtype.
+        names: requested proxies among grad_norm, snip, plain, fisher, grasp, jacob_cov,
+            synflow, synflow_bn (others are ignored here).
+        coverage: ``extended`` or ``reference``.
+        dropout: the policy in force (``on`` forces the double-backward H g).
+        chunk_size: evaluate the batch in chunks of this many samples (None: one chunk).
+        hvp: ``auto`` (`choose_hvp`), ``jvp`` or ``double_backward``.
+
+    Returns:
+        A `FusedOutcome`; out-of-memory propagates (the caller retries with smaller chunks).
+    """
+    wanted = set(names)
+    result = FusedOutcome()
+    hvp = choose_hvp(model, dropout) if hvp == "auto" else hvp
+    first = [p for p in FIRST_ORDER if p in wanted]
+    want = {
+        "grads": bool(wanted & {"grad_norm", "snip", "plain", "grasp"}),
+        "fisher": "fisher" in wanted,
+        "jacob": "jacob_cov" in wanted,
+    }
+    parts = _chunks(len(x), chunk_size)
+    graph_grasp = "grasp" in wanted and hvp == "double_backward" and len(parts) == 1
+    acc = _Pass()
+    if want["grads"] or want["fisher"] or want["jacob"]:
+        batch_names = first + [p for p in ("grasp", "jacob_cov") if p in wanted]
+
+        def first_pass() -> None:
+            for part in parts:
+                _first_pass_chunk(model, x[part], y[part], len(x), want, acc, coverage, graph_grasp)
+
+        result.attempt(batch_names, "first_order" if first else "jacob_cov", first_pass)
+    if not set(result.errors):
+        result.attempt(
+            first, "first_order", lambda: _first_order_values(model, acc, first, coverage, len(x))
+        )
+        if "grasp" in wanted:
+            result.attempt(
+                ["grasp"],
+                "grasp",
+                lambda: _grasp_value(model, x, y, acc, coverage, hvp, chunk_size),
+            )
+        if want["jacob"]:
+            result.attempt(
+                ["jacob_cov"],
+                "jacob_cov",
+                lambda: {"jacob_cov": jacob_cov_of(torch.cat(acc.jacobian))},
+            )
+    _synflow_values(model, x, wanted, coverage, result)
+    return result
+
+
+def _first_order_values(model, acc: _Pass, first, coverage, n) -> dict[str, float]:
+    weights = counted_weights(model, coverage)
+    grads = acc.grads or [torch.zeros_like(w) for w in weights]
+    found = {
+        "grad_norm": lambda: grad_norm_of(grads),
+        "snip": lambda: snip_of(weights, grads),
+        "plain": lambda: plain_of(weights, grads),
+        "fisher": lambda: fisher_of(
+            [c.module for c in counted_modules(model, coverage)], acc.squared or [], n
+        ),
+    }
+    return {name: found[name]() for name in first}
+
+
+def _grasp_value(model, x, y, acc: _Pass, coverage, hvp, chunk_size) -> dict[str, float]:
+    weights = counted_weights(model, coverage)
+    if not weights:
+        return {"grasp": 0.0}
+    hg = (
+        acc.hg
+        if acc.hg is not None
+        else _hessian_grad(model, x, y, acc.grads, coverage, hvp, chunk_size)
+    )
+    return {"grasp": grasp_of(weights, [h.detach() for h in hg])}
+
+
+def _synflow_values(model, x, wanted, coverage, result: FusedOutcome) -> None:
+    shape = x.shape[1:]
+    separate_bn = has_batchnorm(model)
+    if "synflow" in wanted or ("synflow_bn" in wanted and not separate_bn):
+        names = ["synflow"] + (["synflow_bn"] if not separate_bn else [])
+        names = [n for n in names if n in wanted]
+        result.attempt(
+            names,
+            "synflow",
+            lambda: dict.fromkeys(names, synflow_of(model, shape, coverage, bypass_bn=True)),
+        )
+    if "synflow_bn" in wanted and separate_bn:
+        result.attempt(
+            ["synflow_bn"],
+            "synflow",
+            lambda: {"synflow_bn": synflow_of(model, shape, coverage, bypass_bn=False)},
+        )

@@ -201,11 +201,11 @@ def _bad_name(name: str) -> str | None:
 def _zip_plan(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
     plan = []
     for info in archive.infolist():
-        mode = info.external_attr >> 16
+        kind = stat.S_IFMT(info.external_attr >> 16)  # 0 when the zip records no Unix type
         why = _bad_name(info.filename)
-        if why is None and stat.S_ISLNK(mode):
+        if why is None and kind == stat.S_IFLNK:
             why = "symbolic link"
-        elif why is None and mode and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        elif why is None and kind not in (0, stat.S_IFREG, stat.S_IFDIR):
             why = "device or special file"
         if why:
             raise ZcpharError(f"unsafe archive member {info.filename!r} ({why}); nothing extracted")
@@ -241,14 +241,14 @@ def _extract_zip(path: Path, dest: Path) -> None:
                 shutil.copyfileobj(src, out, CHUNK)
 
 
-def safe_extract(archive: Path, dest: Path, *, nested: tuple[str, ...] = (), depth: int = 0) -> Path:
+def safe_extract(archive: Path, dest: Path, *, nested: tuple[str, ...] = ()) -> Path:
     """Extract a zip or tar archive into `dest`, refusing unsafe members before writing anything.
 
     Args:
         archive: the zip or tar (optionally compressed) file.
         dest: destination folder (created).
-        nested: file-name patterns of inner archives to extract next to themselves, then delete.
-        depth: nesting level (internal; at most 3).
+        nested: file-name patterns of inner archives to extract next to themselves, then
+            delete (three levels deep at most).
 
     Returns:
         `dest`.
@@ -265,16 +265,19 @@ def safe_extract(archive: Path, dest: Path, *, nested: tuple[str, ...] = (), dep
                           "(e.g. `unrar x` or `bsdtar -xf`) and pass the folder with --from")
     else:
         raise ZcpharError(f"{archive.name}: not a zip or tar archive")
-    if nested and depth < 3:
-        _extract_nested(dest, nested, depth)
+    _extract_nested(dest, nested)
     return dest
 
 
-def _extract_nested(root: Path, nested: tuple[str, ...], depth: int) -> None:
-    for inner in sorted(p for p in root.rglob("*") if p.is_file()):
-        if any(fnmatch.fnmatch(inner.name, pattern) for pattern in nested):
-            safe_extract(inner, inner.parent, nested=nested, depth=depth + 1)
-            inner.unlink()
+def _extract_nested(root: Path, nested: tuple[str, ...]) -> None:
+    for _ in range(3 if nested else 0):
+        inner = [p for p in sorted(root.rglob("*")) if p.is_file()
+                 and any(fnmatch.fnmatch(p.name, pattern) for pattern in nested)]
+        for archive in inner:
+            safe_extract(archive, archive.parent)
+            archive.unlink()
+        if not inner:
+            return
 
 
 def _record_digest(archive: Path, origin: str, digest: str, pinned: str | None) -> None:
@@ -289,7 +292,7 @@ def _from_local(src: Source, path: Path, target: Path, log: Callable[[str], None
     if path.is_dir():
         shutil.copytree(path, target, dirs_exist_ok=True,
                         ignore=shutil.ignore_patterns("__MACOSX"))
-        _extract_nested(target, src.nested, 0)
+        _extract_nested(target, src.nested)
         return {"from": str(path)}
     digest = sha256_file(path)
     log(f"{path.name}: sha256 {digest}")

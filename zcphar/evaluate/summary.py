@@ -74,8 +74,8 @@ class PoolResult:
 def _clean(d: dict) -> dict:
     out = {}
     for key, value in d.items():
-        value = float(value)
-        out[str(key)] = None if np.isnan(value) else (int(value) if key.startswith("n_") else value)
+        key, value = str(key), float(value)
+        out[key] = None if np.isnan(value) else (int(value) if key.startswith("n_") else value)
     return out
 
 
@@ -141,10 +141,11 @@ def evaluate_pool(
         {name: proxy_metrics(ranked, table, name) for name in names}, index=METRIC_COLUMNS
     ).T.rename_axis("proxy")
     k10 = resolve_k("10%", ranked.n)
-    base = random_search(ranked, [1, 10, k10], rng, n_draws)
+    base = random_search(ranked, sorted({1, 10, k10}), rng, n_draws)
+    ks = [1, 10, k10, k10]
     random = pd.DataFrame({
-        "mean": [*base["delta_mean"], base["talent_mean"].iloc[2]],
-        "std": [*base["delta_std"], base["talent_std"].iloc[2]],
+        "mean": [*base.loc[ks[:3], "delta_mean"], base.at[k10, "talent_mean"]],
+        "std": [*base.loc[ks[:3], "delta_std"], base.at[k10, "talent_std"]],
     }, index=[*K_VALUES, "talent"])
     curve_scores = {p: oriented(table, p) for p in names if p == ENSEMBLE} or {
         p: oriented(table, p) for p in names[:1]

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import traceback
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from zcphar.data.types import PreparedDataset
@@ -37,6 +38,8 @@ def data_ref(
     """
     if options is not None and not isinstance(options, dict):
         options = options.to_dict()
+    if Path(dataset).exists():  # your own data: workers may run elsewhere
+        dataset = Path(dataset).resolve()
     return {
         "dataset": str(dataset),
         "options": options,

@@ -64,6 +64,8 @@ def _process(rec: Recording, keep: list[int], method: str, native: float,
     """Channels, NaN filling, resampling and (paper mode) dropping unlabelled rows."""
     rec = Recording(rec.subject, rec.session, rec.data[:, keep], rec.labels, rec.timestamps)
     paper = options.mode == "paper"
+    if options.nan_policy == "error":
+        fill_nans(rec, "error")  # stop on any NaN in the kept channels, before anything else
     if method == "stride":  # the paper: drop excluded rows, decimate, then fill gaps
         if paper:
             mask = rec.labels != UNLABELLED

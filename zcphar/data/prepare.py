@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 from sklearn.preprocessing import StandardScaler
+from tqdm import tqdm
 
 from zcphar.data import cache
 from zcphar.data.protocol import LABEL_RULES, MODES, ProtocolOptions
@@ -122,9 +123,12 @@ def build(raw: RawDataset, options: ProtocolOptions) -> tuple[dict[str, Split], 
     native = float(raw.rate_hz)
     method = resolve_resampler(options.resampler, options.mode, native, options.target_rate,
                                raw.irregular)
-    report = validate(raw, int(np.ceil(length * native / options.target_rate)))
+    report = validate(raw, int(np.ceil(length * native / options.target_rate)),
+                      options.max_gap_s)
     keep = select_channels(raw, options.accelerometer_only)
-    recs = [p for r in raw.recordings for p in _process(r, keep, method, native, options)]
+    progress = tqdm(raw.recordings, desc=f"prepare {raw.name}", unit="rec", disable=None,
+                    leave=False)
+    recs = [p for r in progress for p in _process(r, keep, method, native, options)]
     if not recs:
         raise ZcpharError(f"dataset {raw.name!r} has no labelled rows")
     subjects = split_subjects([r.subject for r in recs], options)

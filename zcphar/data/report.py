@@ -14,8 +14,8 @@ import numpy as np
 from zcphar.data.types import SPLITS, UNLABELLED, PreparedDataset, RawDataset
 
 
-def _timestamp_facts(raw: RawDataset) -> dict[str, Any]:
-    deltas, non_monotonic, duplicates = [], [], []
+def _timestamp_facts(raw: RawDataset, max_gap_s: float) -> dict[str, Any]:
+    deltas, non_monotonic, duplicates, gaps = [], [], [], 0
     for rec in raw.recordings:
         if rec.timestamps is None or len(rec) < 2:
             continue
@@ -26,13 +26,16 @@ def _timestamp_facts(raw: RawDataset) -> dict[str, Any]:
             non_monotonic.append(where)
         if (dt == 0).any():
             duplicates.append(where)
+        gaps += int((dt > max_gap_s).sum())
     if not deltas:
-        return {"effective_rate_hz": None, "non_monotonic": [], "duplicate_timestamps": []}
+        return {"effective_rate_hz": None, "non_monotonic": [], "duplicate_timestamps": [],
+                "gaps": 0}
     median = float(np.median(np.concatenate(deltas)))
     return {
         "effective_rate_hz": round(1.0 / median, 3) if median > 0 else None,
         "non_monotonic": non_monotonic,
         "duplicate_timestamps": duplicates,
+        "gaps": gaps,
     }
 
 
@@ -52,16 +55,18 @@ def _channel_facts(raw: RawDataset) -> dict[str, Any]:
             "median_acc_magnitude": magnitude}
 
 
-def validate(raw: RawDataset, window: int | None = None) -> dict[str, Any]:
+def validate(raw: RawDataset, window: int | None = None,
+             max_gap_s: float = 1.0) -> dict[str, Any]:
     """Facts and warnings about a raw dataset.
 
     Args:
         raw: the reader's output.
         window: window length in native rows, to flag recordings shorter than one window.
+        max_gap_s: timestamp gaps longer than this are counted (the clean-mode threshold).
 
     Returns:
         rows, subjects, sessions, declared and effective rate, non-monotonic/duplicate
-        timestamps, NaN fraction per channel, unlabelled share, classes per subject, warnings.
+        timestamps, gaps, NaN fraction per channel, constant channels, median |acc|, unlabelled share, classes per subject, warnings.
     """
     labels = np.concatenate([r.labels for r in raw.recordings])
     report: dict[str, Any] = {
@@ -69,7 +74,7 @@ def validate(raw: RawDataset, window: int | None = None) -> dict[str, Any]:
         "subjects": len(raw.subjects),
         "sessions": len(raw.recordings),
         "declared_rate_hz": raw.rate_hz,
-        **_timestamp_facts(raw),
+        **_timestamp_facts(raw, max_gap_s),
         **_channel_facts(raw),
         "unlabelled_fraction": round(float((labels == UNLABELLED).mean()), 6),
         "rows_per_class": {c: int((labels == i).sum()) for i, c in enumerate(raw.classes)},
@@ -92,6 +97,8 @@ def _warnings(report: dict[str, Any]) -> list[str]:
         out.append(f"effective rate {eff:g} Hz differs from the declared {declared:g} Hz")
     if report["non_monotonic"]:
         out.append(f"{len(report['non_monotonic'])} session(s) with non-monotonic timestamps")
+    if report["gaps"]:
+        out.append(f"{report['gaps']} timestamp gap(s) longer than the gap threshold")
     if report["duplicate_timestamps"]:
         out.append(f"{len(report['duplicate_timestamps'])} session(s) with duplicate timestamps")
     nans = {c: f for c, f in report["nan_fraction"].items() if f > 0}

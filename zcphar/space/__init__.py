@@ -14,7 +14,7 @@ from zcphar.space.families.lstm import LSTMBlock, LSTMSpec
 from zcphar.space.io import arch_record, read_archs, write_archs
 from zcphar.space.measure import count_flops, count_params, space_size
 from zcphar.space.registry import Family, get_family, list_families, register_family, spec_from_dict
-from zcphar.space.sample import DEFAULT_RATIO, Constraints, sample
+from zcphar.space.sampling import DEFAULT_RATIO, Constraints, sample
 from zcphar.space.spec import ArchSpec
 
 __all__ = [

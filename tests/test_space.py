@@ -4,22 +4,31 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import pytest
+import torch
 from numpy.random import default_rng as rng
+from torch import nn
 
 from zcphar.cli.main import main
 from zcphar.errors import ZcpharError
 from zcphar.space import (
+    ArchSpec,
     CNNSpec,
     Constraints,
     ConvBlock,
+    Family,
     LSTMBlock,
     LSTMSpec,
+    build,
+    count_params,
     get_family,
     list_families,
     read_archs,
+    registry,
     sample,
     space_size,
     spec_from_dict,
@@ -212,3 +221,64 @@ def test_cli_sample_errors_exit_2(argv, words, capsys):
     err = capsys.readouterr().err
     for word in words:
         assert word in err
+
+
+@dataclass(frozen=True)
+class MLPSpec(ArchSpec):
+    """A toy family for the extension-point test: mean over time -> Linear(C, hidden) -> head."""
+
+    hidden: int
+    family: ClassVar[str] = "mlp"
+    paper_type: ClassVar[str] = "MLP"
+    min_window: ClassVar[int] = 1
+    num_layers: ClassVar[int] = 1
+
+    @property
+    def max_width(self) -> int:
+        return self.hidden
+
+    def to_dict(self) -> dict:
+        return {"family": "mlp", "hidden": self.hidden}
+
+    def describe(self) -> str:
+        return f"mlp[{self.hidden}]"
+
+
+class MLP(nn.Module):
+    def __init__(self, spec: MLPSpec, in_channels: int, num_classes: int) -> None:
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(in_channels, spec.hidden), nn.ReLU())
+        self.head = nn.Sequential(nn.Linear(spec.hidden, num_classes))
+
+    def forward(self, x):
+        return self.head(self.body(x.mean(dim=2)))
+
+
+def mlp_family() -> Family:
+    widths = (8, 16, 32)
+    return Family(
+        name="mlp",
+        paper_type="MLP",
+        description="toy",
+        spec_type=MLPSpec,
+        from_dict=lambda d: MLPSpec(d["hidden"]),
+        draw=lambda rng, layers, width: MLPSpec(widths[rng.integers(3)]),
+        smallest=lambda width, window: [MLPSpec(8)],
+        build=MLP,
+        count_params=lambda s, c, k: c * s.hidden + s.hidden + s.hidden * k + k,
+        count_flops=lambda s, c, t, k: 2 * c * s.hidden + 2 * s.hidden * k,
+        size=lambda: len(widths),
+        definition=lambda: {"hidden": list(widths)},
+    )
+
+
+def test_a_new_family_is_one_registry_entry(monkeypatch):
+    monkeypatch.setitem(registry._REGISTRY, "mlp", mlp_family())
+    assert [f.name for f in list_families()] == ["cnn", "lstm", "mlp"]
+    specs = sample(30, np.random.default_rng(0), ratio={"cnn": 1, "mlp": 1})
+    mlps = [s for s in specs if s.family == "mlp"]
+    assert mlps and spec_from_dict(mlps[0].to_dict()) == mlps[0]
+    model = build(mlps[0], 3, 4, seed=0)
+    assert model(torch.zeros(2, 3, 5)).shape == (2, 4)
+    assert count_params(mlps[0], 3, 4) == sum(p.numel() for p in model.parameters())
+    assert space_size()["mlp"] == 3

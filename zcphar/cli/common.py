@@ -38,6 +38,14 @@ def add_data_arguments(parser: argparse.ArgumentParser, *,
                                  f"(default: {dataset_default})")
     g = parser.add_argument_group("data and protocol")
     g.add_argument("--data-dir", type=Path, help="folder holding the dataset's raw files")
+    _add_protocol_arguments(g)
+    g.add_argument("--sidecar", type=Path, help="sidecar JSON of your own data")
+    g.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                   help="reader option (repeatable), e.g. --option subjects=8")
+    g.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+
+
+def _add_protocol_arguments(g: Any) -> None:
     g.add_argument("--protocol", choices=MODES, default="paper",
                    help="paper (reproduces MGT, default) or clean (session-bounded windows)")
     g.add_argument("--window-s", type=float, help="window length in seconds (default 2)")
@@ -62,10 +70,6 @@ def add_data_arguments(parser: argparse.ArgumentParser, *,
                    help="interpolate NaN gaps (default) or stop on them")
     g.add_argument("--all-channels", action="store_true",
                    help="keep every channel, not only accelerometers")
-    g.add_argument("--sidecar", type=Path, help="sidecar JSON of your own data")
-    g.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
-                   help="reader option (repeatable), e.g. --option subjects=8")
-    g.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
 
 
 def _subjects(text: str | None) -> tuple:

@@ -126,6 +126,9 @@ def build(raw: RawDataset, options: ProtocolOptions) -> tuple[dict[str, Split], 
     report = validate(raw, int(np.ceil(length * native / options.target_rate)),
                       options.max_gap_s)
     keep = select_channels(raw, options.accelerometer_only)
+    if options.accelerometer_only and len(keep) == len(raw.channels) and not any(
+            "acc" in c.lower() for c in raw.channels):
+        report["warnings"].append("no channel name contains 'acc': all channels kept")
     progress = tqdm(raw.recordings, desc=f"prepare {raw.name}", unit="rec", disable=None,
                     leave=False)
     recs = [p for r in progress for p in _process(r, keep, method, native, options)]

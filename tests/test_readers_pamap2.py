@@ -64,7 +64,8 @@ def test_channels_classes_subjects_and_labels(pamap2_dir):
     assert raw.classes[0] == "lying" and raw.classes[-1] == "rope jumping"
     assert len(raw.classes) == 12 and raw.rate_hz == 100.0 and not raw.irregular
     assert raw.subjects == list(range(1, 10))
-    assert [(r.subject, r.session) for r in raw.recordings][:2] == [(1, "protocol"), (2, "protocol")]
+    keys = [(r.subject, r.session) for r in raw.recordings]
+    assert keys[:2] == [(1, "protocol"), (2, "protocol")]
     assert [r.session for r in raw.recordings].count("optional") == len(OPTIONAL_SUBJECTS)
     first, table = raw.recordings[0], tables["Protocol", 101]
     cols = [4, 5, 6, 21, 22, 23, 38, 39, 40]  # ±16 g acc of hand, chest, ankle (0-based)

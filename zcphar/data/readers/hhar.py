@@ -91,7 +91,8 @@ def load_hhar(data_dir: Path | None = None, *, devices: Sequence[str] | None = N
     root = resolve_dir("hhar", data_dir, downloaded_dir("hhar"), "run `zcphar download hhar`")
     devices = choose("device", devices, DEVICES)
     if int(lgwatch_stride) < 1:
-        raise ZcpharError(f"hhar: lgwatch_stride must be a positive integer, got {lgwatch_stride!r}")
+        raise ZcpharError(f"hhar: lgwatch_stride must be a positive integer, "
+                          f"got {lgwatch_stride!r}")
     frame = read_watch_csv(find_one(root, file, "hhar"))
     frame = frame[frame["Device"].isin(devices)]
     recordings = []

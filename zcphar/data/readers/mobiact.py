@@ -106,7 +106,7 @@ def read_raw(root: Path, codes: list[str]) -> tuple[list[Recording], float]:
 
 
 def read_annotated(root: Path, codes: list[str]) -> list[Recording]:
-    """Annotated ``<CODE>_<subject>_<trial>_annotated.csv`` files → recordings (per-row labels)."""
+    """Annotated ``<CODE>_<subject>_<trial>_annotated.csv`` files → per-row-labelled recordings."""
     recordings = []
     for code, subject, trial, path in _list_files(root, ANNOTATED_NAME, codes):
         frame = pd.read_csv(path, usecols=["timestamp", "acc_x", "acc_y", "acc_z", "label"])

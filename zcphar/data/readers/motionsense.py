@@ -44,7 +44,7 @@ def _session_files(root: Path) -> dict[tuple[int, str], Path]:
 
 
 @register_dataset(
-    "motionsense", "MotionSense phone accelerometer, 24 subjects, 6 classes, 50 Hz (download; paper)",
+    "motionsense", "MotionSense phone acc, 24 subjects, 6 classes, 50 Hz (download; paper)",
     locate=lambda: downloaded_dir("motionsense"), paper=True, version="1",
     options={"classes": "activity codes to keep, in id order (default: dws,ups,wlk,jog,std,sit)"},
 )

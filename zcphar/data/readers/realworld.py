@@ -91,7 +91,7 @@ def _probands(root: Path) -> list[tuple[int, Path]]:
 
 
 @register_dataset(
-    "realworld", "RealWorld HAR acc of 5 positions, 15 probands, 8 classes, 50 Hz (download; paper)",
+    "realworld", "RealWorld HAR acc, 5 positions, 15 probands, 8 classes, 50 Hz (download; paper)",
     locate=lambda: downloaded_dir("realworld"), paper=True, version="1",
     options={"positions": "comma list from chest, forearm, head, shin, thigh, upperarm, waist"},
 )

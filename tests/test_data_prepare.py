@@ -93,6 +93,8 @@ def test_cache_returns_identical_arrays_and_loads_the_second_time():
      "split 'train' has no windows.*shorter than one window of 100 samples"),
     ("synthetic", None, {"colour": 1}, "no reader option 'colour'; choose one of: channels"),
     ("watch", ProtocolOptions(mode="fast"), None, "unknown protocol 'fast'"),
+    ("watch", ProtocolOptions(purity=0.8), None, "purity applies to the 'majority' label rule"),
+    ("watch", ProtocolOptions(overlap=1.0), None, r"overlap 1.0 must be in \[0, 1\)"),
 ])
 def test_bad_inputs_raise_and_cache_nothing(dataset, options, reader, message):
     with pytest.raises(ZcpharError, match=message):

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from tqdm import tqdm
 
 from zcphar.data.types import UNLABELLED, RawDataset, Recording
 from zcphar.errors import ZcpharError, unknown_choice
@@ -189,7 +190,7 @@ def _from_tables(path: Path, info: dict) -> RawDataset:
         files = sorted(path.glob("*.csv"))
         if not files:
             raise ZcpharError(f"no .csv files in folder {path}")
-        for f in files:
+        for f in tqdm(files, desc=f"read {path.name}", unit="file", disable=None, leave=False):
             frame = _read_table(f)
             if "subject" not in frame.columns:
                 match = pattern.search(f.stem)

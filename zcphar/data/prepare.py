@@ -42,6 +42,9 @@ def check_options(options: ProtocolOptions) -> None:
         raise ZcpharError(f"overlap {options.overlap} must be in [0, 1)")
     if options.purity is not None and not 0 < options.purity <= 1:
         raise ZcpharError(f"purity {options.purity} must be in (0, 1]")
+    if options.purity is not None and options.label_rule != "majority":
+        raise ZcpharError(f"purity applies to the 'majority' label rule, not "
+                          f"{options.label_rule!r}; choose label rule: majority")
 
 
 def window_shape(options: ProtocolOptions) -> tuple[int, int]:

@@ -157,3 +157,23 @@ def test_rate_not_given_and_not_inferable(tmp_path):
 def test_unknown_label_against_declared_labels(tmp_path):
     message = _bad(tmp_path, _frame(), {"rate": RATE, "labels": ["walk", "sit"]})
     assert "unknown label 'run'; choose one of: walk, sit" in message
+
+
+def test_unlabelled_rows_paper_deletes_clean_keeps(tmp_path):
+    # per subject 500 rows at 50 Hz: 200 'a', 100 unlabelled, 200 'b'
+    labels = ["a"] * 200 + [""] * 100 + ["b"] * 200
+    frame = pd.DataFrame({"subject": np.repeat([1, 2, 3, 4, 5], 500),
+                          "acc_x": np.arange(2500) % 11, "acc_y": np.arange(2500) % 7,
+                          "acc_z": 1.0, "label": labels * 5})
+    path = tmp_path / "gaps.csv"
+    frame.to_csv(path, index=False)
+    paper = prepare(path, reader_options={"rate": 50}, use_cache=False)
+    assert len(paper.train) == (3 * 400 - 100) // 50 + 1  # 23: unlabelled rows spliced out
+    clean = prepare(path, ProtocolOptions.clean(), reader_options={"rate": 50}, use_cache=False)
+    # starts 0..400 step 50 = 9 windows; the one at 200 is all unlabelled -> 8 per session;
+    # windows at 150 and 250 are half unlabelled (kept), labelled a and b
+    assert len(clean.train) == 3 * 8
+    assert clean.train.y[:8].tolist() == [0, 0, 0, 0, 1, 1, 1, 1]
+    pure = prepare(path, ProtocolOptions.clean(purity=0.6), reader_options={"rate": 50},
+                   use_cache=False)
+    assert len(pure.train) == 3 * 6  # majority share 0.5 at 150 and 250 -> dropped

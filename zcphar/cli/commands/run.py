@@ -1,0 +1,124 @@
+"""`zcphar run`: the whole study in one command.
+
+    zcphar run                                  # embedded watch dataset, quick preset
+    zcphar run pamap2 --preset paper --run runs/pamap2 --engine ray --address auto
+
+prepare → sample → score (extended and reference coverage) → train → evaluate → report.
+Running the same command again resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from zcphar.cli.common import (
+    add_data_arguments,
+    options_from_args,
+    prepared_from_args,
+    reader_options_from_args,
+)
+from zcphar.errors import ZcpharError
+from zcphar.study.presets import PRESETS
+
+NAME = "run"
+HELP = "run the whole study: sample, score, train, evaluate, report"
+ORDER = 5
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = "presets:\n" + "\n".join(f"  {p.describe()}" for p in PRESETS.values())
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    add_data_arguments(parser, dataset_default="watch")
+    parser.add_argument("--run", metavar="DIR", help="run directory (default: runs/<dataset>)")
+    parser.add_argument("--preset", choices=sorted(PRESETS), default="quick")
+    parser.add_argument("--architectures", "-n", type=int, metavar="N",
+                        help="architectures to sample (overrides the preset)")
+    parser.add_argument("--epochs", type=int, help="training epochs (overrides the preset)")
+    parser.add_argument("--max-width", type=int, help="cap on channels / hidden units")
+    parser.add_argument("--train-top", type=int, metavar="K",
+                        help="train only the union of each proxy's top K (default: all)")
+    parser.add_argument("--batch-size", type=int, help="scoring batch (default 256)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-report", action="store_true", help="skip the report")
+    add_execution_arguments(parser)
+
+
+def add_execution_arguments(parser: argparse.ArgumentParser) -> None:
+    """--engine, --workers, --address, --num-cpus, --gpus-per-job, --device, --quiet."""
+    ex = parser.add_argument_group("execution")
+    ex.add_argument("--engine", choices=("local", "ray"), default="local")
+    ex.add_argument("--workers", type=int, default=0, help="local process pool (0: in-process)")
+    ex.add_argument("--address", help="Ray cluster to join (default: a private local Ray)")
+    ex.add_argument("--num-cpus", type=int, help="CPUs of the private local Ray")
+    ex.add_argument("--gpus-per-job", type=float, default=0.0, help="GPUs per Ray task")
+    ex.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    ex.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def resolve_preset(args: argparse.Namespace):
+    """The study preset with the command line's overrides."""
+    from dataclasses import replace
+
+    preset = PRESETS[args.preset]
+    changes = {}
+    if args.architectures is not None:
+        if args.architectures < 2:
+            raise ZcpharError(f"--architectures must be >= 2, got {args.architectures}")
+        changes["architectures"] = args.architectures
+    if args.epochs is not None:
+        changes["train"] = replace(preset.train, epochs=args.epochs)
+    if args.max_width is not None:
+        changes["constraints"] = replace(preset.constraints, max_width=args.max_width)
+    if args.batch_size is not None:
+        changes["batch_size"] = args.batch_size
+    if args.train_top is not None:
+        changes["train_top"] = args.train_top
+    return preset.with_(**changes)
+
+
+def executor_from_args(args: argparse.Namespace):
+    from zcphar.execute import get_executor
+
+    return get_executor(args.engine, workers=args.workers, address=args.address,
+                        gpus_per_job=args.gpus_per_job, num_cpus=args.num_cpus)
+
+
+def device_from_args(args: argparse.Namespace) -> str:
+    import torch
+
+    if args.gpus_per_job > 0:
+        return "cuda"
+    if args.device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if args.device == "cuda" and not torch.cuda.is_available():
+        raise ZcpharError("--device cuda: no CUDA device here; choose one of: auto, cpu")
+    return args.device
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from zcphar.execute import data_ref
+    from zcphar.store import RunStore
+    from zcphar.study.headline import headline
+    from zcphar.study.run import run_study
+
+    preset = resolve_preset(args)
+    device = device_from_args(args)
+    data = prepared_from_args(args)
+    ref = data_ref(args.dataset, options_from_args(args), data_dir=args.data_dir,
+                   reader_options=reader_options_from_args(args))
+    run_dir = Path(args.run or Path("runs") / Path(str(args.dataset)).stem)
+    print(f"zcphar run: {data.meta.get('name', args.dataset)} → {run_dir}\n{preset.describe()}")
+    with RunStore(run_dir) as store, executor_from_args(args) as executor:
+        store.record_config("run", {"data": ref, "preset": preset.name, "seed": args.seed,
+                                    "describe": preset.describe(),
+                                    "train": preset.train.to_dict()})
+        result = run_study(store, data, ref, preset, executor, seed=args.seed, device=device,
+                           report=not args.no_report, progress=not args.quiet)
+    for mode, table_result in result.results.items():
+        print(f"\n== scores: {mode} coverage/dropout ==")
+        print(headline(table_result.pooled))
+    if result.report is not None:
+        print(f"\nreport: {result.report}")
+    return 0

@@ -1,0 +1,104 @@
+"""`run_study`: the whole study on one dataset, resumable through its run directory.
+
+prepare → sample → score (every score mode) → train → evaluate → report. Each step skips what
+the run store already holds, so the same call after an interruption finishes the study.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from zcphar.data.types import PreparedDataset
+from zcphar.evaluate import TableResult, evaluate_table
+from zcphar.store import RunStore
+from zcphar.study.presets import StudyPreset
+from zcphar.study.steps import score_into, training_pool
+
+
+@dataclass
+class StudyResult:
+    """What a study produced.
+
+    Attributes:
+        results: evaluation per score mode, keyed ``"<coverage>/<dropout>"``.
+        report: path of the HTML report (None when no report was written).
+        trained: how many architectures have a training result.
+    """
+
+    results: dict[str, TableResult]
+    report: Path | None
+    trained: int
+
+
+def run_study(
+    store: RunStore,
+    data: PreparedDataset,
+    data_ref: dict[str, Any],
+    preset: StudyPreset,
+    executor,
+    *,
+    seed: int = 0,
+    device: str = "cpu",
+    report: bool = True,
+    progress: bool = True,
+) -> StudyResult:
+    """Run (or resume) a study in `store`.
+
+    Args:
+        store: the run store.
+        data: the prepared dataset (sets the models' input shape).
+        data_ref: the plain-data reference jobs use to load the same dataset.
+        preset: what to sample, score and train.
+        executor: where jobs run (`zcphar.execute.get_executor`, already entered).
+        seed: seeds the sample, the scoring batch, initial weights and training.
+        device: where jobs compute.
+        report: write the Markdown/HTML report into ``<run>/report``.
+        progress: show progress bars.
+    """
+    from zcphar.execute import train_architectures
+    from zcphar.study.steps import sample_into
+
+    specs = sample_into(
+        store, data, n=preset.architectures, seed=seed, ratio=preset.ratio,
+        constraints=preset.constraints,
+    )
+    for coverage, dropout in preset.score_modes:
+        score_into(
+            store, specs, data_ref, executor, coverage=coverage, dropout=dropout,
+            batch_size=preset.batch_size, seed=seed, device=device, progress=progress,
+        )
+    if preset.train_top is not None:
+        keep = set(training_pool(store, preset.train_top, batch_size=preset.batch_size))
+        specs = [s for s in specs if s.id in keep]
+    config = replace(preset.train, seed=seed)
+    train_architectures(
+        store, specs, data_ref, config, executor, preset=preset.name, device=device,
+        progress=progress,
+    )
+    results = evaluate_modes(store, data.meta.get("name", "dataset"), preset, seed=seed,
+                             config_hash=config.hash())
+    path = write_study_report(store, results, preset) if report else None
+    trained = len(store.done_trainings(config.hash(), include_failed=False))
+    return StudyResult(results, path, trained)
+
+
+def evaluate_modes(
+    store: RunStore, dataset: str, preset: StudyPreset, *, seed: int, config_hash: str
+) -> dict[str, TableResult]:
+    """Evaluate the trained architectures with the scores of every score mode."""
+    results = {}
+    for coverage, dropout in preset.score_modes:
+        table = store.paper_table(coverage, dropout, config_hash=config_hash,
+                                  batch_size=preset.batch_size)
+        if len(table) >= 2:
+            results[f"{coverage}/{dropout}"] = evaluate_table(table, dataset, seed=seed)
+    return results
+
+
+def write_study_report(store: RunStore, results: dict[str, TableResult], preset) -> Path | None:
+    """Write the study's report into ``<run>/report``; returns the HTML path."""
+    from zcphar.report import write_run_report
+
+    return write_run_report(store, results, store.path / "report", header=preset.describe())

@@ -11,6 +11,7 @@ import sys
 import time
 
 import pytest
+import torch
 
 from zcphar.data.protocol import ProtocolOptions
 from zcphar.errors import ZcpharError
@@ -20,12 +21,23 @@ from zcphar.execute import (
     data_ref,
     get_executor,
     run_job,
+    score_architectures,
     train_architectures,
     train_jobs,
 )
 from zcphar.space import CNNSpec, ConvBlock, LSTMBlock, LSTMSpec, write_archs
 from zcphar.store import RunStore
 from zcphar.train import TrainConfig
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread():
+    """One intra-op thread: the test machine is shared, oversubscribed threads only spin."""
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
 
 # 0.5 s windows (25 samples): small and fast.
 DATA = data_ref("synthetic", ProtocolOptions(window_s=0.5))
@@ -92,6 +104,21 @@ def test_failed_job_is_recorded_and_retried_only_when_asked(tmp_path, monkeypatc
         assert len(rows) == 2 and set(rows["status"]) == {"ok"}
 
 
+def test_scores_are_stored_once_and_rank_the_pool(tmp_path):
+    with RunStore(tmp_path / "run") as store:
+        store.add_architectures(SPECS, in_channels=3, num_classes=3, window=25)
+        kwargs = {"proxies": ["snip", "synflow"], "batch_size": 16, "progress": False}
+        counts = score_architectures(store, SPECS, DATA, LocalExecutor(0), **kwargs)
+        assert counts == {"skipped": 0, "ok": 2, "failed": 0}
+        again = score_architectures(store, SPECS, DATA, LocalExecutor(0), **kwargs)
+        assert again == {"skipped": 2, "ok": 0, "failed": 0}
+        rows = store.score_rows()
+        assert len(rows) == 4 and set(rows["batch_size"]) == {16} and rows["value"].notna().all()
+        assert rows["batch_hash"].nunique() == 1  # one fixed batch for the whole pool
+        wide = store.scores().set_index("arch_id")
+        assert store.top_k(1, "snip") == [wide["snip"].idxmax()]
+
+
 def test_bad_jobs_and_engines_are_refused():
     assert "unknown job kind 'fly'" in run_job({"kind": "fly"})["error"]
     with pytest.raises(ZcpharError, match="'spark'.*local, ray"):
@@ -115,7 +142,8 @@ def test_sigkill_of_the_driver_then_rerun_finishes_without_loss_or_duplicates(tm
     command = [sys.executable, "-m", "zcphar", "train", "synthetic", "--window-s", "0.5",
                "--run", str(run_dir), "--archs", str(tmp_path / "archs.jsonl"), "--preset",
                "quick", "--epochs", "3", "--device", "cpu", "--quiet"]  # fmt: skip
-    driver = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    driver = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     deadline = time.time() + 120
     while time.time() < deadline and driver.poll() is None:
         if db.exists() and len(rows_of(db)) >= 2:
@@ -126,7 +154,7 @@ def test_sigkill_of_the_driver_then_rerun_finishes_without_loss_or_duplicates(tm
     driver.wait()
     before = rows_of(db)
     assert killed and 2 <= len(before) < len(specs), "the driver was not killed mid-run"
-    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
     assert done.returncode == 0, done.stderr
     after = rows_of(db)
     assert sorted(r[0] for r in after) == sorted(s.id for s in specs)  # all there, once each

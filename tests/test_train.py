@@ -14,6 +14,16 @@ from zcphar.errors import ZcpharError
 from zcphar.space import CNNSpec, ConvBlock, LSTMBlock, LSTMSpec, build
 from zcphar.train import TrainConfig, evaluate_test, fit, make_optimizer, train, train_epoch
 
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread():
+    """One intra-op thread: the test machine is shared, oversubscribed threads only spin."""
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
 SIZES = {"train": 240, "val": 90, "test": 75}
 
 

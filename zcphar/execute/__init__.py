@@ -1,7 +1,7 @@
 """Where work runs: one plain-data job per architecture, executors for in-process, a process
 pool or Ray, and the driver that stores results in the run store as they arrive."""
 
-from zcphar.execute.driver import run_jobs, train_architectures, train_jobs
+from zcphar.execute.driver import run_jobs, score_architectures, train_architectures, train_jobs
 from zcphar.execute.executors import ENGINES, LocalExecutor, RayExecutor, get_executor
 from zcphar.execute.jobs import data_ref, load_data, run_job, score_job, train_job
 
@@ -14,6 +14,7 @@ __all__ = [
     "load_data",
     "run_job",
     "run_jobs",
+    "score_architectures",
     "score_job",
     "train_architectures",
     "train_job",

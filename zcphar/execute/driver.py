@@ -106,6 +106,73 @@ def train_architectures(
     return counts
 
 
+def score_architectures(
+    store: RunStore,
+    specs: list,
+    data: dict[str, Any],
+    executor,
+    *,
+    proxies: list[str] | None = None,
+    coverage: str = "extended",
+    dropout: str = "off",
+    batch_size: int = 256,
+    batch_seed: int = 0,
+    seed: int = 0,
+    device: str = "cpu",
+    progress: bool = True,
+) -> dict[str, int]:
+    """Score every spec whose proxies are not all stored yet, storing rows as they arrive.
+
+    Args:
+        store: the run store.
+        specs: the architectures to score.
+        data: a `zcphar.execute.jobs.data_ref` naming the prepared dataset.
+        executor: from `get_executor` (already entered).
+        proxies: proxy names (None: every registered proxy).
+        coverage, dropout: the scoring choices (see PROXIES.md).
+        batch_size, batch_seed: the pool's fixed batch drawn from the training split.
+        seed: initial-weight seed of every architecture.
+        device: where each job scores.
+        progress: show a bar over jobs.
+
+    Returns:
+        Counts: ``skipped`` (already stored), ``ok`` and ``failed`` (jobs of this call). A proxy
+        that fails inside a job is stored as NaN with its reason (a result: not retried); a job
+        that fails as a whole stores nothing and runs again next time.
+    """
+    from zcphar.execute.jobs import load_data
+    from zcphar.proxies.engine import resolve_names
+
+    names = resolve_names(proxies, has_val=True)
+    stored_size = min(batch_size, len(load_data(data).train))  # a small split gives all windows
+    done = store.done_scores(names, coverage=coverage, dropout=dropout, batch_size=stored_size)
+    todo = [s for s in specs if s.id not in done]
+    job = {
+        "kind": "score",
+        "data": data,
+        "proxies": names,
+        "coverage": coverage,
+        "dropout": dropout,
+        "batch_size": batch_size,
+        "batch_seed": batch_seed,
+        "seed": seed,
+        "device": device,
+    }
+    jobs = [{**job, "spec": spec.to_dict()} for spec in todo]
+    counts = {"skipped": len(specs) - len(todo), "ok": 0, "failed": 0}
+
+    def store_result(job: dict, result: dict) -> None:
+        if result.get("error"):  # the job itself failed (worker died): rerun next time
+            counts["failed"] += 1
+            tqdm.write(f"score {_spec_id(job)} failed: {result['error']}")
+            return
+        store.add_scores(result["rows"])
+        counts["ok"] += 1
+
+    run_jobs(jobs, executor, store_result, desc="score", progress=progress)
+    return counts
+
+
 def _spec_id(job: dict[str, Any]) -> str:
     from zcphar.space import spec_from_dict
 

@@ -112,52 +112,49 @@ def train_job(job: dict[str, Any]) -> dict[str, Any]:
 def score_job(job: dict[str, Any]) -> dict[str, Any]:
     """Score one architecture with zero-cost proxies on the pool's fixed batch.
 
-    Job keys besides ``data`` and ``spec``: ``proxies`` (names or None for all), ``coverage``,
-    ``dropout``, ``batch_size``, ``batch_seed`` (the fixed batch), ``seed`` (initial weights),
-    ``device``. Returns ``arch_id`` and ``rows``: one `RunStore.add_scores` row per proxy.
+    Job keys besides ``data`` and ``spec``: ``proxies`` (names, or None for all),
+    ``coverage``, ``dropout``, ``batch_size``, ``batch_seed`` (draws the fixed batch from the
+    training split), ``seed`` (initial weights), ``device``. Returns ``arch_id`` and ``rows``:
+    one `RunStore.add_scores` row per proxy (``seconds`` = the architecture's scoring time).
     """
     from zcphar.proxies import fixed_batch, score_spec
+    from zcphar.proxies.engine import resolve_names
     from zcphar.space import spec_from_dict
 
     data = load_data(job["data"])
     spec = spec_from_dict(job["spec"])
-    x, y, indices = fixed_batch(data.train, job["batch_size"], job.get("batch_seed", 0))
-    detail = score_spec(
+    batch = fixed_batch(data.train, int(job["batch_size"]), int(job.get("batch_seed", 0)))
+    names = resolve_names(job.get("proxies"), has_val=True)
+    row = score_spec(
         spec,
         data,
-        (x, y),
-        names=job.get("proxies"),
+        batch,
+        names,
+        seed=int(job.get("seed", 0)),
         coverage=job["coverage"],
         dropout=job["dropout"],
-        seed=job.get("seed", 0),
         device=job.get("device", "cpu"),
     )
-    return {"arch_id": spec.id, "rows": _score_rows(spec.id, detail, job, indices)}
-
-
-def _score_rows(arch_id: str, detail, job: dict[str, Any], indices) -> list[dict[str, Any]]:
-    import hashlib
-
-    import numpy as np
-
-    batch_hash = hashlib.sha256(np.asarray(indices, dtype=np.int64).tobytes()).hexdigest()[:16]
-    seconds = getattr(detail, "seconds", {}) or {}
-    rows = []
-    for name, value in detail.values.items():
-        rows.append(
-            {
-                "arch_id": arch_id,
-                "proxy": name,
-                "value": float(value),
-                "error": detail.errors.get(name),
-                "coverage": job["coverage"],
-                "dropout": job["dropout"],
-                "batch_size": int(job["batch_size"]),
-                "batch_hash": batch_hash,
-                "seconds": seconds.get(name),
-            }
-        )
-    return rows
+    errors = json.loads(row["errors"])
+    seconds = sum(v for k, v in row.items() if k.startswith("seconds_"))
+    common = {
+        "coverage": row["coverage"],
+        "dropout": row["dropout"],
+        "batch_size": row["batch_size"],
+        "batch_hash": row["batch_hash"],
+        "seconds": seconds,
+    }
+    rows = [
+        {
+            "arch_id": spec.id,
+            "proxy": name,
+            "value": float(row[name]),
+            "error": errors.get(name),
+            **common,
+        }
+        for name in names
+    ]
+    return {"arch_id": spec.id, "rows": rows}
 
 
 JOB_KINDS = {"train": train_job, "score": score_job}

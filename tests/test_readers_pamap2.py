@@ -100,6 +100,9 @@ def test_options_and_bad_values(pamap2_dir):
     assert raw.channels == ["ankle_acc_x", "ankle_acc_y", "ankle_acc_z"]
     assert raw.classes == ["lying", "watching TV", "rope jumping"]  # ascending original id
     assert {r.session for r in raw.recordings} == {"protocol"}
+    as_cli = get_dataset("pamap2").load(target, activities="24,1", positions="chest")  # --option
+    assert as_cli.classes == ["lying", "rope jumping"]
+    assert get_dataset("pamap2").load(target, activities=24).classes == ["rope jumping"]
     with pytest.raises(ZcpharError, match="unknown position 'wrist'; choose one of: hand"):
         get_dataset("pamap2").load(target, positions=["wrist"])
     with pytest.raises(ZcpharError, match="unknown fill 'zero'"):

@@ -46,13 +46,20 @@ def find_one(root: Path, pattern: str, name: str) -> Path:
     return hits[0]
 
 
-def choose(kind: str, values: Iterable[str] | None, valid: Sequence[str]) -> list[str]:
+def as_list(values) -> list:
+    """A user's selection as a list: ``"a,b"`` → ``["a", "b"]``, a scalar → ``[scalar]``."""
+    if isinstance(values, str):
+        return [v.strip() for v in values.split(",") if v.strip()]
+    if isinstance(values, Iterable):
+        return list(values)
+    return [values]
+
+
+def choose(kind: str, values: Iterable[str] | str | None, valid: Sequence[str]) -> list[str]:
     """Validate a user's selection (None: all of `valid`), keeping the user's order."""
     if values is None:
         return list(valid)
-    if isinstance(values, str):
-        values = [v.strip() for v in values.split(",") if v.strip()]
-    chosen = list(values)
+    chosen = as_list(values)
     for value in chosen:
         if value not in valid:
             raise unknown_choice(kind, value, valid)

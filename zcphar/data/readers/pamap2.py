@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from zcphar.data.readers._common import choose, downloaded_dir, resolve_dir
+from zcphar.data.readers._common import as_list, choose, downloaded_dir, resolve_dir
 from zcphar.data.registry import register_dataset
 from zcphar.data.types import UNLABELLED, RawDataset, Recording
 from zcphar.errors import ZcpharError
@@ -110,7 +110,7 @@ def load_pamap2(data_dir: Path | None = None, *, positions: Sequence[str] | None
     root = resolve_dir("pamap2", data_dir, downloaded_dir("pamap2"), "run `zcphar download pamap2`")
     positions = choose("position", positions, list(IMU_FIRST_COLUMN))
     fill = choose("fill", [fill], FILLS)[0]
-    ids = sorted(int(a) for a in choose("activity id", [str(a) for a in activities],
+    ids = sorted(int(a) for a in choose("activity id", [str(a) for a in as_list(activities)],
                                         [str(a) for a in ACTIVITIES]))
     lookup = np.full(max(ACTIVITIES) + 1, UNLABELLED, dtype=np.int64)
     lookup[ids] = np.arange(len(ids))

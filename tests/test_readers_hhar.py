@@ -108,3 +108,14 @@ def test_paper_split_and_windows(hhar):
         part = prepared.split(name)
         assert len(part) == (rows - 100) // 50 + 1
         assert set(part.y.tolist()) == set(range(6))
+
+
+def test_assume_regular_gives_the_reference_stride(hhar):
+    target, _ = hhar
+    options = ProtocolOptions()
+    prepared = prepare("hhar", options, data_dir=target, use_cache=False,
+                       reader_options={"assume_regular": True})
+    assert prepared.meta["options"]["resampler"] == "stride"
+    per_user = 4 * 6 * 120 // 2  # 4 streams, 6 labelled blocks of 120 rows at 100 Hz, stride 2
+    for name, n in (("train", 5), ("val", 2), ("test", 2)):
+        assert len(prepared.split(name)) == (n * per_user - 100) // 50 + 1

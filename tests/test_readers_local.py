@@ -102,6 +102,18 @@ def test_sp_sw_har_reader_and_paper_split():
     check_prepared(prepared, SW_SPLIT, expected_windows(rows, SW_SPLIT), 5)
 
 
+def test_sp_sw_har_assume_regular_decimates_by_stride():
+    root = shared_path("sp_sw_har", "DATA")
+    rows: dict[str, int] = {}
+    for path in sorted(root.glob("s*/s*_sw.csv")):
+        n = path.read_bytes().count(b"\n") - 1  # minus the header line
+        rows[path.name[:3]] = rows.get(path.name[:3], 0) + math.ceil(n / 2)  # rows 0, 2, 4, ...
+    prepared = prepare("sp_sw_har", ProtocolOptions(), use_cache=False,
+                       reader_options={"assume_regular": True})
+    assert prepared.meta["options"]["resampler"] == "stride"
+    check_prepared(prepared, SW_SPLIT, expected_windows(rows, SW_SPLIT), 5)
+
+
 # ---------------------------------------------------------------- mobifall
 MF_SPLIT = {"train": [4, 5, 7, 9, 11], "val": [2, 8], "test": [3, 10]}
 MF_ADL = ["STD", "WAL", "JOG", "JUM", "STU", "STN", "SCH", "CSI", "CSO"]

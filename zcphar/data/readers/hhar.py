@@ -13,7 +13,9 @@ rate, so LG streams are decimated by 2 in the reader (``lgwatch_stride=2``) and 
 declared 100 Hz: paper mode's stride 2 then gives the older script's stride 4 for LG and 2 for
 gear. Deliberate difference: the older script decimates over all rows of a model in file order,
 zcphar per stream, so the kept phase can differ. ``lgwatch_stride=1`` keeps every LG row for the
-time-based resampler of clean mode.
+time-based resampler of clean mode. The streams are declared irregular, so preparation
+resamples them by time; ``assume_regular=True`` declares them regular at 100 Hz instead, which
+gives the reference's stride decimation in paper mode.
 """
 
 from __future__ import annotations
@@ -76,10 +78,13 @@ def _stream(frame: pd.DataFrame, user: str, device: str, stride: int) -> Recordi
     locate=lambda: downloaded_dir("hhar"), paper=True, version="1",
     options={"devices": "comma list of gear_1, gear_2, lgwatch_1, lgwatch_2 (default: all)",
              "lgwatch_stride": "keep every k-th LG row in the reader (default 2: 200 → 100 Hz)",
-             "file": "CSV to read (default Watch_accelerometer.csv)"},
+             "file": "CSV to read (default Watch_accelerometer.csv)",
+             "assume_regular": "declare rows equally spaced at 100 Hz, as the reference does, so "
+                               "paper mode decimates by stride (default: false, irregular)"},
 )
 def load_hhar(data_dir: Path | None = None, *, devices: Sequence[str] | None = None,
-              lgwatch_stride: int = 2, file: str = "Watch_accelerometer.csv") -> RawDataset:
+              lgwatch_stride: int = 2, file: str = "Watch_accelerometer.csv",
+              assume_regular: bool = False) -> RawDataset:
     """Read HHAR's watch accelerometer CSV into per-(User, Device) recordings.
 
     Args:
@@ -87,6 +92,8 @@ def load_hhar(data_dir: Path | None = None, *, devices: Sequence[str] | None = N
         devices: watch devices to keep (default: all four).
         lgwatch_stride: decimation applied to LG streams here (1 keeps all rows).
         file: CSV name to read below `data_dir`.
+        assume_regular: declare the streams regular (``irregular=False``): paper mode then
+            keeps every 2nd row like the reference instead of resampling by time.
     """
     root = resolve_dir("hhar", data_dir, downloaded_dir("hhar"), "run `zcphar download hhar`")
     devices = choose("device", devices, DEVICES)
@@ -103,7 +110,7 @@ def load_hhar(data_dir: Path | None = None, *, devices: Sequence[str] | None = N
             recordings.append(_stream(part, user, device, stride))
     return RawDataset(
         name="hhar", recordings=recordings, channels=acc_names(), classes=list(CLASSES),
-        rate_hz=RATE_HZ, irregular=True,
+        rate_hz=RATE_HZ, irregular=not assume_regular,
         meta={"source": str(root), "units": {"acc": "m/s^2 (unverified)"},
               "lgwatch_stride": int(lgwatch_stride), "license": "CC BY 4.0 (UCI 344)",
               "citation": "Stisen et al., SenSys 2015"},

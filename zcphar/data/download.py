@@ -293,7 +293,7 @@ def _from_local(src: Source, path: Path, target: Path, log: Callable[[str], None
         shutil.copytree(path, target, dirs_exist_ok=True,
                         ignore=shutil.ignore_patterns("__MACOSX"))
         _extract_nested(target, src.nested)
-        return {"from": str(path)}
+        return {"from": str(path.resolve())}
     digest = sha256_file(path)
     log(f"{path.name}: sha256 {digest}")
     if zipfile.is_zipfile(path) or tarfile.is_tarfile(path) or path.suffix.lower() == ".rar":
@@ -301,7 +301,7 @@ def _from_local(src: Source, path: Path, target: Path, log: Callable[[str], None
     else:  # a single data file, e.g. MyoGym.mat
         target.mkdir(parents=True, exist_ok=True)
         shutil.copy2(path, target / path.name)
-    return {"from": str(path), "sha256": digest}
+    return {"from": str(path.resolve()), "sha256": digest}
 
 
 def download(name: str, *, to: Path | str | None = None, from_path: Path | str | None = None,

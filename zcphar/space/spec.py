@@ -63,6 +63,13 @@ class ArchSpec:
         return digest[:ID_LENGTH]
 
 
+def up_to(choices: range, limit: int | None) -> range:
+    """The choices <= `limit` (all of them if `limit` is None), still a range."""
+    if limit is None:
+        return choices
+    return choices[: max(0, (limit - choices[0]) // choices.step + 1)]
+
+
 def check_int_choice(what: str, value: object, choices: Sequence[int]) -> int:
     """Return `value` if it is an int among `choices`, else raise a ZcpharError listing them."""
     if isinstance(value, bool) or not isinstance(value, int) or value not in choices:

@@ -16,11 +16,11 @@ from torch import nn
 from zcphar.errors import ZcpharError
 from zcphar.space.head import head_flops, head_params, make_head
 from zcphar.space.registry import Family, register_family
-from zcphar.space.spec import DROPOUTS, ArchSpec, check_dropout, check_int_choice, check_keys
+from zcphar.space.spec import DROPOUTS, ArchSpec, check_dropout, check_int_choice, check_keys, up_to
 
-LAYERS = tuple(range(1, 8))
-CHANNELS = tuple(range(8, 1025, 8))
-KERNELS = tuple(range(2, 10))
+LAYERS = range(1, 8)
+CHANNELS = range(8, 1025, 8)
+KERNELS = range(2, 10)
 
 
 @dataclass(frozen=True)
@@ -112,8 +112,8 @@ def from_dict(d: dict) -> CNNSpec:
     return CNNSpec(tuple(blocks))
 
 
-def _allowed(choices: tuple[int, ...], limit: int | None, what: str) -> tuple[int, ...]:
-    kept = tuple(c for c in choices if limit is None or c <= limit)
+def _allowed(choices: range, limit: int | None, what: str) -> range:
+    kept = up_to(choices, limit)
     if not kept:
         raise ZcpharError(f"max {what} {limit} leaves no cnn choice; cnn needs >= {choices[0]}")
     return kept

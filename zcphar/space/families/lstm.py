@@ -17,10 +17,11 @@ from torch import nn
 from zcphar.errors import ZcpharError
 from zcphar.space.head import head_flops, head_params, make_head
 from zcphar.space.registry import Family, register_family
-from zcphar.space.spec import DROPOUTS, ArchSpec, check_dropout, check_int_choice, check_keys
+from zcphar.space.spec import DROPOUTS, ArchSpec, check_dropout, check_int_choice, check_keys, up_to
 
-LAYERS = (2, 3, 4)
-HIDDEN = tuple(range(8, 505, 8))
+LAYERS = range(2, 5)
+HIDDEN = range(8, 505, 8)
+_LAST_OR_INNER = (0.0,) + DROPOUTS
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class LSTMBlock:
 
     def __post_init__(self) -> None:
         check_int_choice("lstm hidden", self.hidden, HIDDEN)
-        p = check_dropout("lstm dropout", self.dropout, (0.0,) + DROPOUTS)
+        p = check_dropout("lstm dropout", self.dropout, _LAST_OR_INNER)
         object.__setattr__(self, "dropout", p)
 
     def describe(self) -> str:
@@ -112,8 +113,8 @@ def from_dict(d: dict) -> LSTMSpec:
 
 def draw(rng: np.random.Generator, max_layers: int | None, max_width: int | None) -> LSTMSpec:
     """One uniform draw: number of blocks, then hidden (and dropout but for the last) per block."""
-    layers = tuple(n for n in LAYERS if max_layers is None or n <= max_layers)
-    hidden = tuple(h for h in HIDDEN if max_width is None or h <= max_width)
+    layers = up_to(LAYERS, max_layers)
+    hidden = up_to(HIDDEN, max_width)
     if not layers or not hidden:
         raise ZcpharError(
             f"max layers {max_layers} / max width {max_width} leave no lstm choice; "

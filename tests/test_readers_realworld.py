@@ -14,6 +14,7 @@ import pytest
 
 from zcphar.data import ProtocolOptions, get_dataset, prepare
 from zcphar.data.download import download
+from zcphar.data.readers.realworld import align_by_time
 
 CLASSES = ["climbingdown", "climbingup", "jumping", "lying", "running", "sitting", "standing",
            "walking"]
@@ -23,9 +24,10 @@ MISSING = {(2, "climbingup", "forearm"), (6, "jumping", "thigh")}
 PARTS = {4, 7, 14}
 
 
-def csv_bytes(values: np.ndarray) -> bytes:
+def csv_bytes(values: np.ndarray, part: int = 0) -> bytes:
+    start = 1435993200000 + 600_000 * part  # parts are recorded minutes apart
     frame = pd.DataFrame({"id": np.arange(1, len(values) + 1),
-                          "attr_time": 1435993200000 + 20 * np.arange(len(values)),
+                          "attr_time": start + 20 * np.arange(len(values)),
                           "attr_x": values[:, 0], "attr_y": values[:, 1], "attr_z": values[:, 2]})
     return frame.to_csv(index=False).encode()
 
@@ -51,7 +53,7 @@ def activity_zip(rng, proband: int, activity: str, streams: dict) -> bytes:
         streams[proband, activity, pos] = chunks
         if split:
             for k, chunk in enumerate(chunks, start=2):
-                parts.setdefault(k, {})[f"acc_{activity}_{k}_{pos}.csv"] = csv_bytes(chunk)
+                parts.setdefault(k, {})[f"acc_{activity}_{k}_{pos}.csv"] = csv_bytes(chunk, k)
         else:
             files[f"acc_{activity}{infix}_{pos}.csv"] = csv_bytes(chunks[0])
     for k, part in parts.items():
@@ -116,3 +118,30 @@ def test_paper_split_and_windows(realworld):
         part = prepared.split(name)
         assert len(part) == (rows - 100) // 50 + 1
         assert part.X.shape[1:] == (15, 100) and set(part.y.tolist()) == set(range(8))
+
+
+def test_time_alignment_oracle():
+    t_a = np.arange(0, 201, 20.0)  # position A: 0 .. 200 ms
+    t_b = np.arange(10, 212, 20.0)  # position B starts 10 ms later: 10 .. 210 ms
+    a = np.stack([t_a, t_a, t_a, t_a], axis=1)  # values = time
+    b = np.stack([t_b, 2 * t_b, 2 * t_b, 2 * t_b], axis=1)  # values = 2 * time
+    (piece,) = align_by_time([a, b[::-1]])  # order within a stream does not matter
+    grid = np.arange(10, 191, 20.0)  # the common span 10 .. 200 ms, every 20 ms
+    np.testing.assert_allclose(piece, np.stack([grid] * 3 + [2 * grid] * 3, axis=1))
+    gap = np.concatenate([a[:4], a[4:] + 3000])  # A stops at 60 ms and resumes at 3080 ms
+    b_long = np.stack([np.arange(0, 3300, 20.0)] * 4, axis=1)
+    first, second = align_by_time([gap, b_long])
+    assert len(first) == 4 and len(second) == len(np.arange(3080, 3201, 20))
+
+
+def test_time_alignment_on_the_archive(realworld):
+    target, streams = realworld
+    raw = get_dataset("realworld").load(target, align="time")
+    by_key = {(r.subject, r.session): r for r in raw.recordings}
+    np.testing.assert_allclose(by_key[1, "walking.0"].data,
+                               expected(streams, 1, "walking", PAPER))
+    for k in (0, 1):  # two parts recorded apart: two sessions, each cut to its shortest part
+        parts = [streams[4, "climbingdown", p][k] for p in PAPER]
+        shortest = min(len(p) for p in parts)
+        np.testing.assert_allclose(by_key[4, f"climbingdown.{k}"].data,
+                                   np.hstack([p[:shortest] for p in parts]))

@@ -44,6 +44,9 @@ class Handler(BaseHTTPRequestHandler):
         start = 0
         if self.headers.get("Range") and not cut:
             start = int(self.headers["Range"].removeprefix("bytes=").rstrip("-"))
+            if start >= len(body):
+                self.send_error(416)
+                return
             self.send_response(206)
             self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
         else:
@@ -93,6 +96,34 @@ def test_truncated_download_is_resumed_with_a_range_request(server, tmp_path):
              progress=False)
     assert Handler.requests == [{"path": "/big.bin", "range": f"bytes={kept}-"}]
     assert dest.read_bytes() == PAYLOAD
+
+
+def test_complete_part_file_is_finished_without_refetching(server, tmp_path):
+    Handler.files["/done.bin"] = PAYLOAD
+    (tmp_path / "done.bin.part").write_bytes(PAYLOAD)  # complete, but never renamed
+    Handler.requests.clear()
+    dl.fetch(f"{server}/done.bin", tmp_path / "done.bin",
+             sha256=hashlib.sha256(PAYLOAD).hexdigest(), progress=False)
+    assert (tmp_path / "done.bin").read_bytes() == PAYLOAD
+    assert Handler.requests == [{"path": "/done.bin", "range": f"bytes={len(PAYLOAD)}-"}]
+
+
+def test_served_unsafe_archives_are_not_extracted(server, tmp_path, monkeypatch):
+    link = zipfile.ZipInfo("data/link")
+    link.external_attr = 0o120777 << 16
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        z.writestr("data/ok.csv", b"1")
+        z.writestr(link, b"/etc/passwd")
+    Handler.files["/link.zip"] = buffer.getvalue()
+    Handler.files["/up.zip"] = make_zip({"data/ok.csv": b"1", "../../up.txt": b"x"})
+    for leaf, why in (("link.zip", "symbolic link"), ("up.zip", "'..' component")):
+        monkeypatch.setitem(dl.SOURCES, "pamap2", dl.Source("pamap2", (f"{server}/{leaf}",),
+                                                            (None,)))
+        with pytest.raises(ZcpharError, match=why):
+            dl.download("pamap2", to=tmp_path / leaf, progress=False, log=lambda m: None)
+        assert not any((tmp_path / leaf).rglob("*"))
+    assert not (tmp_path.parent / "up.txt").exists()
 
 
 def test_plain_http_is_refused_except_loopback(tmp_path):

@@ -118,13 +118,16 @@ def _check_url(url: str, allow_http: bool) -> None:
     raise ZcpharError(f"refusing to download {url!r}: only https URLs are fetched")
 
 
-def _open(url: str, start: int, timeout: float) -> http.client.HTTPResponse:
+def _open(url: str, start: int, timeout: float) -> http.client.HTTPResponse | None:
+    """The response, or None when a resumed range starts at the end (the file is complete)."""
     headers = {"User-Agent": f"zcphar/{__version__}"}
     if start:
         headers["Range"] = f"bytes={start}-"
     try:
         return urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout)
     except urllib.error.HTTPError as err:
+        if err.code == 416 and start:  # Range Not Satisfiable: nothing left to fetch
+            return None
         raise ZcpharError(f"download of {url} failed: HTTP {err.code} {err.reason}") from err
     except (urllib.error.URLError, OSError) as err:
         raise ZcpharError(f"download of {url} failed: {err}") from err
@@ -168,13 +171,14 @@ def fetch(url: str, dest: Path, *, sha256: str | None = None, progress: bool = T
         return dest
     part = dest.with_name(dest.name + ".part")
     start = part.stat().st_size if part.exists() else 0
-    response = _open(url, start, timeout)
-    with response:
-        if start and response.status != 206:  # the server ignored the Range: start over
-            start = 0
-        length = response.headers.get("Content-Length")
-        total = start + int(length) if length is not None else None
-        _receive(response, part, start, total, progress)
+    response, total = _open(url, start, timeout), None
+    if response is not None:
+        with response:
+            if start and response.status != 206:  # the server ignored the Range: start over
+                start = 0
+            length = response.headers.get("Content-Length")
+            total = start + int(length) if length is not None else None
+            _receive(response, part, start, total, progress)
     size = part.stat().st_size
     if total is not None and size != total:
         raise ZcpharError(f"download of {url} incomplete ({size} of {total} bytes); "

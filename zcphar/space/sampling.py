@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass, fields
 
 import numpy as np
+from tqdm import tqdm
 
 from zcphar.errors import ZcpharError, unknown_choice
 from zcphar.space.measure import check_shape, count_flops, count_params
@@ -71,6 +72,7 @@ def sample(
     in_channels: int = 3,
     num_classes: int = 6,
     window: int = 100,
+    progress: bool = False,
 ) -> list[ArchSpec]:
     """Draw `n` architectures; the same `rng` state gives the same list on every machine.
 
@@ -82,6 +84,7 @@ def sample(
         constraints: limits every spec must meet (see `Constraints`).
         in_channels, num_classes, window: the input shape the limits are measured for; every
             spec also fits `window` (``spec.min_window <= window``).
+        progress: show a tqdm progress bar (tight params/FLOPs limits make sampling slow).
 
     Raises:
         ZcpharError: bad arguments, or constraints that leave a family with no architecture.
@@ -97,7 +100,7 @@ def sample(
     for family in families:
         _check_feasible(family, constraints, shape)
     specs = []
-    for _ in range(n):
+    for _ in tqdm(range(n), desc="sampling", unit="arch", disable=not progress, leave=False):
         family = families[int(np.searchsorted(cumulative, rng.random(), side="right"))]
         specs.append(_draw_admitted(family, rng, constraints, shape))
     return specs

@@ -49,7 +49,8 @@ def run(args: argparse.Namespace) -> int:
     constraints = Constraints(args.max_params, args.max_flops, args.max_layers, args.max_width)
     shape = {"in_channels": args.channels, "num_classes": args.classes, "window": args.window}
     rng = np.random.default_rng(args.seed)
-    specs = sample(args.n, rng, ratio=parse_ratio(args.ratio), constraints=constraints, **shape)
+    ratio = parse_ratio(args.ratio)
+    specs = sample(args.n, rng, ratio=ratio, constraints=constraints, progress=True, **shape)
     write_archs(args.output or sys.stdout, specs, **shape)
     if args.output:
         counts = Counter(s.family for s in specs)

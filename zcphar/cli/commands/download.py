@@ -12,6 +12,7 @@ ORDER = 15
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """``NAME [--to DIR] [--from PATH] [--no-progress]``."""
     parser.add_argument("name", nargs="?", help="dataset name; omit to list what can be fetched")
     parser.add_argument("--to", metavar="DIR", help="extract here (default: zcphar home/datasets)")
     parser.add_argument("--from", dest="from_path", metavar="PATH",
@@ -20,6 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """List the sources (no NAME) or download/extract one; errors surface as ZcpharError."""
     if args.name is None:
         for source in SOURCES.values():
             how = f"--from PATH ({source.page})"

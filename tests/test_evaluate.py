@@ -212,3 +212,14 @@ def test_read_tables_errors(tmp_path):
         read_tables([tmp_path / "missing.csv"])
     with pytest.raises(ZcpharError, match="no \\*.csv"):
         read_tables([tmp_path])
+
+
+def test_family_mix_of_the_top_ten_percent():
+    table = synthetic(n=40)  # k = 4; 14 RNN rows
+    table["snip"] = (table["model_type"] == "RNN") * 10.0 + table["best_val_f1_macro"]
+    result = evaluate_pool(table, rng=np.random.default_rng(0), n_draws=10)
+    mix = result.top_families
+    assert mix.loc["snip"].to_dict() == {"CNN": 0.0, "RNN": 100.0}
+    np.testing.assert_allclose(mix.sum(axis=1), 100.0)
+    top4 = table.nlargest(4, "fisher")["model_type"]
+    assert mix.at["fisher", "RNN"] == pytest.approx(100 * (top4 == "RNN").mean())

@@ -140,6 +140,9 @@ def pool_blocks(pool: str, results: dict[str, TableResult], figures: dict, notes
     for name, r in results.items():
         blocks += [Block("heading", name, 3), Block("paragraph", pool_heading(name, r.pooled)),
                    Block("table", table=metrics_frame(r.pooled))]
+        if r.pooled.top_families.shape[1] > 1:
+            blocks += [Block("paragraph", f"{name}: families in each proxy's top 10 % (%)"),
+                       Block("table", table=r.pooled.top_families.round(1))]
     blocks.append(Block("heading", "Figures", 3))
     for paths in figures.values():
         png = [p for p in paths if p.suffix == ".png"] or paths

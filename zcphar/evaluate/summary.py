@@ -44,6 +44,8 @@ class PoolResult:
         noise: Spearman of each proxy (rows) with test F1 at each noise variance (columns;
             0.0 = clean test F1); empty without noise columns.
         curve: Δ vs number of architectures, random search vs the ensemble (Fig. 7).
+        top_families: % of each proxy's top 10 % (rows) from each family (columns): a pooled
+            ranking can mostly pick a family.
         table: the pool's rows, with the ensemble column.
     """
 
@@ -57,6 +59,7 @@ class PoolResult:
     random: pd.DataFrame
     noise: pd.DataFrame
     curve: pd.DataFrame
+    top_families: pd.DataFrame
     table: pd.DataFrame = field(repr=False)
 
     def to_json(self) -> dict:
@@ -68,6 +71,9 @@ class PoolResult:
             "best_model_id": self.best_model_id, "best_test_f1": self.best_test_f1,
             "proxies": proxies, "random": random,
             "noise_spearman": {p: _clean(row.to_dict()) for p, row in self.noise.iterrows()},
+            "top10pct_families": {
+                p: _clean(row.to_dict()) for p, row in self.top_families.iterrows()
+            },
         }
 
 
@@ -109,6 +115,18 @@ def noise_spearman(table: pd.DataFrame, proxies: Sequence[str]) -> pd.DataFrame:
         for var, col in columns.items()
     }
     return pd.DataFrame(data, index=pd.Index(list(proxies), name="proxy"))
+
+
+def top_families(pool: RankedPool, table: pd.DataFrame, proxies: Sequence[str]) -> pd.DataFrame:
+    """Share (%) of each family among each proxy's top 10 % of the pool."""
+    families = family_of(table).reset_index(drop=True)
+    k = resolve_k("10%", pool.n)
+    rows = {}
+    for name in proxies:
+        top = pool.top(oriented(table, name), k)
+        counts = families.iloc[top].value_counts() if top is not None else pd.Series(dtype=float)
+        rows[name] = (100.0 * counts / k).reindex(sorted(families.unique()), fill_value=0.0)
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("proxy")
 
 
 def evaluate_pool(
@@ -154,7 +172,8 @@ def evaluate_pool(
     best = ranked.val_order[0]
     return PoolResult(
         pool, ranked.n, dropped, k10, str(ranked.ids.iloc[best]), float(ranked.test[best]),
-        metrics, random, noise_spearman(table, names), curve, table,
+        metrics, random, noise_spearman(table, names), curve,
+        top_families(ranked, table, names), table,
     )
 
 

@@ -12,7 +12,7 @@ from zcphar.evaluate import N_DRAWS, evaluate_table, read_tables, to_json
 from zcphar.evaluate.text import format_pool
 
 NAME = "evaluate"
-HELP = "evaluate proxies on result tables (Δ1/Δ10/Δ10%, talent rate, Spearman/Kendall, random)"
+HELP = "evaluate proxies on result tables: Δk, talent rate, Spearman/Kendall, random search"
 ORDER = 80
 
 

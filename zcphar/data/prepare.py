@@ -70,20 +70,24 @@ def _process(rec: Recording, keep: list[int], method: str, native: float,
     paper = options.mode == "paper"
     if options.nan_policy == "error":
         fill_nans(rec, "error")  # stop on any NaN in the kept channels, before anything else
-    if method == "stride":  # the paper: drop excluded rows, decimate, then fill gaps
-        if paper:
-            mask = rec.labels != UNLABELLED
-            times = None if rec.timestamps is None else rec.timestamps[mask]
-            rec = Recording(rec.subject, rec.session, rec.data[mask], rec.labels[mask], times)
+    if method == "stride":  # the paper: decimate, fill gaps, then drop excluded rows
         out = [fill_nans(stride(rec, int(round(native / options.target_rate))),
                          options.nan_policy)] if len(rec) else []
+        if paper:
+            out = [_labelled(r) for r in out]
     else:
         out = resample(fill_nans(rec, options.nan_policy), method, native,
                        options.target_rate, options.max_gap_s)
         if paper:
-            out = [Recording(r.subject, r.session, r.data[r.labels != UNLABELLED],
-                             r.labels[r.labels != UNLABELLED]) for r in out]
+            out = [_labelled(r) for r in out]
     return [r for r in out if len(r) and (r.labels != UNLABELLED).any()]
+
+
+def _labelled(rec: Recording) -> Recording:
+    """Paper mode: excluded rows are deleted (their neighbours are spliced together)."""
+    mask = rec.labels != UNLABELLED
+    times = None if rec.timestamps is None else rec.timestamps[mask]
+    return Recording(rec.subject, rec.session, rec.data[mask], rec.labels[mask], times)
 
 
 def _owner(rec: Recording) -> np.ndarray:

@@ -110,7 +110,8 @@ def time_based(rec: Recording, native: float, target: float,
         return [poly(rec, native, target)]
     out = []
     for i, (t, x, y) in enumerate(_pieces(rec, max_gap_s)):
-        grid = t[0] + np.arange(int(np.floor((t[-1] - t[0]) * native)) + 1) / native
+        # + 1e-9: timestamps on exact multiples of 1/rate must not lose the last point to rounding
+        grid = t[0] + np.arange(int(np.floor((t[-1] - t[0]) * native + 1e-9)) + 1) / native
         data = np.stack([np.interp(grid, t, x[:, c]) for c in range(x.shape[1])], axis=1)
         labels = y[np.searchsorted(t, grid, side="right") - 1]  # zero-order hold
         piece = Recording(rec.subject, f"{rec.session}.{i}", data, labels, None)

@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
+from tqdm import tqdm
 
 from zcphar import __version__
 from zcphar.errors import ZcpharError
@@ -198,7 +199,8 @@ def build_report(
     numbers = {}
     for pool in pools:
         results = {n: evaluate_table(t, n, seed=seed, pool=pool, n_draws=n_draws)
-                   for n, t in tables.items()}
+                   for n, t in tqdm(tables.items(), desc=f"evaluate {pool}", unit="table",
+                                    disable=None)}
         figures, notes = plot_all({n: r.pooled for n, r in results.items()},
                                   out / "figures" / pool.replace("+", "_"), formats,
                                   scatters=scatters)

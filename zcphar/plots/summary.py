@@ -68,7 +68,7 @@ def fig4_spearman(results: dict[str, PoolResult]) -> Figure:
     """Fig. 4: heat maps of Spearman correlation of each proxy with test and validation F1."""
     datasets = list(results)
     proxies = list(next(iter(results.values())).metrics.index)
-    fig, axes = plt.subplots(1, 2, figsize=(2.2 + 1.6 * len(datasets), 0.45 * len(proxies) + 2))
+    fig, axes = plt.subplots(1, 2, figsize=(3 + 1.7 * len(datasets), 0.45 * len(proxies) + 2))
     for ax, target in zip(axes, ("spearman_test", "spearman_val"), strict=True):
         grid = np.array([[r.metrics.at[p, target] if p in r.metrics.index else np.nan
                           for r in results.values()] for p in proxies])
@@ -78,7 +78,8 @@ def fig4_spearman(results: dict[str, PoolResult]) -> Figure:
                 ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=8,
                         color="white" if abs(value) > 0.6 else "black")
         ax.set_xticks(range(len(datasets)), datasets, rotation=30, ha="right")
-        ax.set_yticks(range(len(proxies)), [proxy_label(p) for p in proxies])
+        first = ax is axes[0]
+        ax.set_yticks(range(len(proxies)), [proxy_label(p) for p in proxies] if first else [])
         ax.set_title(f"Spearman ρ with {target.split('_')[1]} F1", fontsize=10)
     fig.colorbar(image, ax=axes, shrink=0.8)
     fig.suptitle(f"Rank correlation ({_pool_note(results)})", fontsize=11)

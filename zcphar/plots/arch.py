@@ -58,8 +58,8 @@ def block_label(block: dict) -> tuple[float, str]:
     return width, f"{label}\np{block.get('dropout', 0):g}"
 
 
-def draw_spec(ax, spec: dict, title: str) -> None:
-    """Draw one architecture as a row of blocks on `ax`."""
+def draw_spec(ax, spec: dict, title: str, slots: int = 7) -> None:
+    """Draw one architecture as a row of blocks on `ax`, which has room for `slots` blocks."""
     blocks = spec.get("blocks", [])
     for i, block in enumerate(blocks):
         width, label = block_label(block)
@@ -68,7 +68,7 @@ def draw_spec(ax, spec: dict, title: str) -> None:
         ax.add_patch(Rectangle((i, (1 - height) / 2), 0.85, height, facecolor=shade,
                                edgecolor="black", linewidth=0.6))
         ax.text(i + 0.425, 0.5, label, ha="center", va="center", fontsize=7)
-    ax.set_xlim(-0.1, max(len(blocks), 1))
+    ax.set_xlim(-0.1, max(slots, len(blocks), 1))
     ax.set_ylim(0, 1)
     ax.axis("off")
     family = spec.get("family", "?").upper()
@@ -84,9 +84,10 @@ def fig6_architectures(results: dict[str, PoolResult]) -> Figure | str:
         return "no 'spec' column (architecture specs) in the tables; Fig. 6 needs a zcphar run"
     fig, axes = plt.subplots(len(chosen), 2, figsize=(11, 1.7 * len(chosen) + 0.5),
                              squeeze=False)
+    slots = max(len(s.get("blocks", [])) for p in chosen.values() for s in p.values())
     for row, (dataset, specs) in zip(axes, chosen.items(), strict=True):
         for ax, (label, spec) in zip(row, specs.items(), strict=True):
-            draw_spec(ax, spec, f"{dataset} — {label}")
+            draw_spec(ax, spec, f"{dataset} — {label}", max(slots, 4))
     fig.suptitle("Best predicted vs best trained architectures (block height ~ log width, "
                  "darker = more dropout)", fontsize=10)
     fig.tight_layout()

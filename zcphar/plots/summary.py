@@ -103,7 +103,9 @@ def fig5_noise(results: dict[str, PoolResult]) -> Figure | str:
         ax.set_ylabel("Spearman ρ with test F1")
         ax.set_title(dataset)
         ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=7)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=5,
+               fontsize=8)
     fig.suptitle(f"Noise robustness ({_pool_note(results)})", fontsize=11)
     fig.tight_layout()
     return fig

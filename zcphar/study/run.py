@@ -77,9 +77,9 @@ def run_study(
         store, specs, data_ref, config, executor, preset=preset.name, device=device,
         progress=progress,
     )
-    results = evaluate_modes(store, data.meta.get("name", "dataset"), preset, seed=seed,
-                             config_hash=config.hash())
-    path = write_study_report(store, results, preset) if report else None
+    dataset = str(data.meta.get("name", "dataset"))
+    results = evaluate_modes(store, dataset, preset, seed=seed, config_hash=config.hash())
+    path = write_study_report(store, dataset, preset, config.hash()) if report else None
     trained = len(store.done_trainings(config.hash(), include_failed=False))
     return StudyResult(results, path, trained)
 
@@ -97,8 +97,22 @@ def evaluate_modes(
     return results
 
 
-def write_study_report(store: RunStore, results: dict[str, TableResult], preset) -> Path | None:
-    """Write the study's report into ``<run>/report``; returns the HTML path."""
-    from zcphar.report import write_run_report
+def write_study_report(
+    store: RunStore, dataset: str, preset: StudyPreset, config_hash: str
+) -> Path | None:
+    """Write the study's report into ``<run>/report``, one column of figures per score mode.
 
-    return write_run_report(store, results, store.path / "report", header=preset.describe())
+    Returns the HTML path (None when fewer than two architectures were trained).
+    """
+    from zcphar.report import build_report
+
+    tables = {}
+    for coverage, dropout in preset.score_modes:
+        table = store.paper_table(coverage, dropout, config_hash=config_hash,
+                                  batch_size=preset.batch_size)
+        if len(table) >= 2:
+            tables[f"{dataset} {coverage}/dropout-{dropout}"] = table
+    if not tables:
+        return None
+    return build_report(tables, store.path / "report",
+                        source=f"run {store.path} ({preset.describe()})")

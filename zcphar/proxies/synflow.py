@@ -84,7 +84,7 @@ def _synflow_reference(model: nn.Module, x: torch.Tensor, coverage: str, bypass:
     out = net(torch.ones((1, *x.shape[1:]), dtype=torch.float64, device=x.device))
     out.sum().backward()
     return sum(
-        float((w * w.grad).abs().sum())
+        float((w.detach() * w.grad).abs().sum())
         for w in counted_weights(net, coverage)
         if w.grad is not None
     )

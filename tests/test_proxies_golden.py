@@ -27,7 +27,9 @@ class TinyCNN1d(nn.Module):
     def __init__(self, bn: bool = False) -> None:
         super().__init__()
         norm = [nn.BatchNorm1d(4)] if bn else []
-        self.body = nn.Sequential(nn.Conv1d(3, 4, 3), *norm, nn.ReLU(), nn.Conv1d(4, 5, 3), nn.ReLU())
+        self.body = nn.Sequential(
+            nn.Conv1d(3, 4, 3), *norm, nn.ReLU(), nn.Conv1d(4, 5, 3), nn.ReLU()
+        )
         self.head = nn.Sequential(nn.Linear(5, 6), nn.ReLU(), nn.Linear(6, 3))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

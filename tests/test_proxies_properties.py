@@ -11,9 +11,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from zcphar.proxies import score, score_detailed
+from zcphar.proxies import score
 from zcphar.proxies.jacob_cov import K, jacob_cov_of
-from zcphar.space import CNNSpec, ConvBlock, Constraints, LSTMBlock, LSTMSpec, build, sample
+from zcphar.space import CNNSpec, Constraints, ConvBlock, LSTMBlock, LSTMSpec, build, sample
 
 C, CLASSES, T, N = 3, 4, 20, 10
 COVERAGES = ["extended", "reference"]
@@ -135,7 +135,7 @@ def gated_fisher(model, x, y, coverage) -> float:
     for h in handles:
         h.remove()
     total = 0.0
-    for (module, gate), grad in zip(gates, torch.autograd.grad(loss, [g for _, g in gates]),
+    for (module, _), grad in zip(gates, torch.autograd.grad(loss, [g for _, g in gates]),
                                     strict=True):  # fmt: skip
         delta = 0.5 * grad.reshape(len(x), -1).pow(2).mean(0)  # (K,)
         fan_in = (4 * (module.input_size + module.hidden_size) if isinstance(module, nn.LSTM)

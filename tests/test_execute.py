@@ -119,6 +119,52 @@ def test_scores_are_stored_once_and_rank_the_pool(tmp_path):
         assert store.top_k(1, "snip") == [wide["snip"].idxmax()]
 
 
+def test_train_command_trains_the_top_k_of_the_run(tmp_path, capsys):
+    from zcphar.cli.main import main
+
+    run = tmp_path / "run"
+    with RunStore(run) as store:
+        store.add_architectures(SPECS, in_channels=3, num_classes=3, window=25)
+        store.add_scores(
+            [
+                {
+                    "arch_id": s.id,
+                    "proxy": "snip",
+                    "value": v,
+                    "coverage": "extended",
+                    "dropout": "off",
+                    "batch_size": 8,
+                }
+                for s, v in zip(SPECS, (1, 2), strict=True)
+            ]
+        )
+    argv = [
+        "train",
+        "synthetic",
+        "--window-s",
+        "0.5",
+        "--run",
+        str(run),
+        "--top-k",
+        "1",
+        "--by",
+        "snip",
+        "--preset",
+        "quick",
+        "--epochs",
+        "1",
+        "--device",
+        "cpu",
+        "--quiet",
+    ]
+    assert main(argv) == 0
+    assert "trained 1, failed 0, already done 0" in capsys.readouterr().out
+    with RunStore(run) as store:
+        assert list(store.trainings()["arch_id"]) == [SPECS[1].id]  # the higher snip
+        assert store.config()["train"]["config"]["epochs"] == 1
+    assert main(argv[:-1] + ["--top-k", "0", "--quiet"]) == 2
+
+
 def test_bad_jobs_and_engines_are_refused():
     assert "unknown job kind 'fly'" in run_job({"kind": "fly"})["error"]
     with pytest.raises(ZcpharError, match="'spark'.*local, ray"):

@@ -164,3 +164,13 @@ def test_config_json_records_options_and_versions(store):
     assert set(config["versions"]) >= {"zcphar", "torch", "numpy"}
     with sqlite3.connect(store.path / "zcphar.sqlite") as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_export_command(store, tmp_path, capsys):
+    from zcphar.cli.main import main
+
+    store.add_training(SPECS[0].id, "cfg", result(0.7, 0.6))
+    assert main(["export", str(store.path), "--csv", str(tmp_path / "out")]) == 0
+    assert (tmp_path / "out" / "paper_table.csv").is_file()
+    assert main(["export", str(tmp_path / "nothing"), "--csv", str(tmp_path / "x")]) == 2
+    assert "is not a run directory" in capsys.readouterr().err

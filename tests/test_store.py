@@ -153,6 +153,10 @@ def test_export_writes_every_table(store, tmp_path):
     paper = pd.read_csv(tmp_path / "csv" / "paper_table.csv")
     assert list(paper.columns[:14]) == PAPER_COLUMNS and paper["snip"].iloc[0] == 1.5
     assert len(pd.read_csv(tmp_path / "csv" / "architectures.csv")) == 3
+    with RunStore(tmp_path / "empty") as empty:
+        empty.export_csv(tmp_path / "empty_csv")
+    header = pd.read_csv(tmp_path / "empty_csv" / "paper_table.csv")
+    assert header.empty and list(header.columns[:14]) == PAPER_COLUMNS
 
 
 def test_config_json_records_options_and_versions(store):

@@ -363,6 +363,8 @@ class RunStore:
             "trainings": self.trainings(),
         }
         hashes = sorted(tables["trainings"]["config_hash"].unique())
+        if not hashes:  # nothing trained yet: the header alone
+            tables["paper_table"] = self.paper_table()
         for h in hashes:
             name = "paper_table" if len(hashes) == 1 else f"paper_table_{h}"
             tables[name] = self.paper_table(config_hash=h)

@@ -86,7 +86,7 @@ def train_architectures(
     """
     config_hash = config.hash()
     done = store.done_trainings(config_hash, include_failed=not retry_failed)
-    todo = [s for s in specs if s.id not in done]
+    todo = list({s.id: s for s in specs if s.id not in done}.values())  # each id once
     per_epoch = progress and len(todo) == 1 and getattr(executor, "in_process", False)
     jobs = train_jobs(todo, data, config, device=device, seed=config.seed, progress=per_epoch)
     counts = {"skipped": len(specs) - len(todo), "ok": 0, "failed": 0}

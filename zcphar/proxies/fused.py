@@ -202,44 +202,47 @@ def fused_scores(
     wanted = set(names)
     result = FusedOutcome()
     hvp = choose_hvp(model, dropout) if hvp == "auto" else hvp
+    _batch_values(model, x, y, wanted, coverage, hvp, chunk_size, result)
+    _synflow_values(model, x, wanted, coverage, result)
+    return result
+
+
+def _batch_values(model, x, y, wanted, coverage, hvp, chunk_size, result: FusedOutcome) -> None:
+    """Everything computed from the real batch: first-order proxies, grasp, jacob_cov."""
     first = [p for p in FIRST_ORDER if p in wanted]
     want = {
         "grads": bool(wanted & {"grad_norm", "snip", "plain", "grasp"}),
         "fisher": "fisher" in wanted,
         "jacob": "jacob_cov" in wanted,
     }
+    if not any(want.values()):
+        return
     parts = _chunks(len(x), chunk_size)
     graph_grasp = "grasp" in wanted and hvp == "double_backward" and len(parts) == 1
     acc = _Pass()
-    if want["grads"] or want["fisher"] or want["jacob"]:
-        batch_names = first + [p for p in ("grasp", "jacob_cov") if p in wanted]
 
-        def first_pass() -> None:
-            for part in parts:
-                _first_pass_chunk(model, x[part], y[part], len(x), want, acc, coverage, graph_grasp)
+    def first_pass() -> None:
+        for part in parts:
+            _first_pass_chunk(model, x[part], y[part], len(x), want, acc, coverage, graph_grasp)
 
-        group = "first_order" if first else "jacob_cov"
-        result.attempt(batch_names, group, first_pass)
+    group = "first_order" if first else "jacob_cov"
+    result.attempt(first + [p for p in ("grasp", "jacob_cov") if p in wanted], group, first_pass)
+    if graph_grasp:
         result.seconds[group] -= acc.hg_seconds
         result.seconds["grasp"] = acc.hg_seconds
-    if not set(result.errors):
+    if result.errors:
+        return
+    result.attempt(
+        first, "first_order", lambda: _first_order_values(model, acc, first, coverage, len(x))
+    )
+    if "grasp" in wanted:
         result.attempt(
-            first, "first_order", lambda: _first_order_values(model, acc, first, coverage, len(x))
+            ["grasp"], "grasp", lambda: _grasp_value(model, x, y, acc, coverage, hvp, chunk_size)
         )
-        if "grasp" in wanted:
-            result.attempt(
-                ["grasp"],
-                "grasp",
-                lambda: _grasp_value(model, x, y, acc, coverage, hvp, chunk_size),
-            )
-        if want["jacob"]:
-            result.attempt(
-                ["jacob_cov"],
-                "jacob_cov",
-                lambda: {"jacob_cov": jacob_cov_of(torch.cat(acc.jacobian))},
-            )
-    _synflow_values(model, x, wanted, coverage, result)
-    return result
+    if want["jacob"]:
+        result.attempt(
+            ["jacob_cov"], "jacob_cov", lambda: {"jacob_cov": jacob_cov_of(torch.cat(acc.jacobian))}
+        )
 
 
 def _first_order_values(model, acc: _Pass, first, coverage, n) -> dict[str, float]:

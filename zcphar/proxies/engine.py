@@ -26,6 +26,7 @@ from zcphar.proxies.state import apply_scoring_state, check_dropout, scoring_sta
 from zcphar.proxies.validation import macro_f1
 
 PATHS = ("fused", "per_proxy")
+EXTRAS = ("params", "flops", "initial_val_f1")  # computed outside the batch passes
 
 
 @dataclass
@@ -124,7 +125,8 @@ def _fused(model, x, y, names, coverage, dropout, val, chunk_size) -> ScoreResul
     try:
         outcome, used = _fused_with_retry(model, x, y, names, coverage, dropout, chunk_size)
     except torch.OutOfMemoryError as err:
-        result = ScoreResult({}, dict.fromkeys(names, f"OutOfMemoryError at chunk 1: {err}"))
+        batch_names = [n for n in names if n not in EXTRAS]
+        result = ScoreResult({}, dict.fromkeys(batch_names, f"OutOfMemoryError at chunk 1: {err}"))
     else:
         result = ScoreResult(outcome.values, outcome.errors, outcome.seconds, chunk_size=used)
     _extras(model, x, names, val, result)

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from zcphar.proxies.coverage import counted_weight_names, counted_weights
+from zcphar.proxies.coverage import counted_weights
 from zcphar.proxies.registry import proxy
 
 
@@ -100,8 +100,3 @@ def grasp(
     graded = [torch.zeros_like(w) if g is None else g for w, g in zip(weights, graded, strict=True)]
     hg = hessian_grad_double_backward(graded, tangent, weights, retain_graph=False)
     return grasp_of(weights, hg)
-
-
-def counted_tangent(model: nn.Module, coverage: str, grads: Sequence[torch.Tensor]) -> dict:
-    """The counted gradients keyed by parameter name, as `hessian_grad_jvp` wants them."""
-    return dict(zip(counted_weight_names(model, coverage), grads, strict=True))

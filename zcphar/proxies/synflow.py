@@ -19,7 +19,7 @@ import copy
 import torch
 from torch import nn
 
-from zcphar.proxies.coverage import counted_weight_names, counted_weights, has_batchnorm
+from zcphar.proxies.coverage import counted_weight_names, counted_weights
 from zcphar.proxies.registry import proxy
 
 _BatchNorm = nn.modules.batchnorm._BatchNorm
@@ -104,8 +104,3 @@ def synflow_bn(
 ) -> float:
     """Synaptic flow of |θ| on an all-ones input, BatchNorm kept (equals synflow without BN)."""
     return _synflow_reference(model, x, coverage, bypass=False)
-
-
-def needs_separate_bn_pass(model: nn.Module) -> bool:
-    """Whether synflow_bn differs from synflow (only when the model has BatchNorm)."""
-    return has_batchnorm(model)

@@ -12,9 +12,10 @@ from typing import Any
 
 from zcphar.data.types import PreparedDataset
 from zcphar.evaluate import TableResult, evaluate_table
+from zcphar.execute import score_architectures
 from zcphar.store import RunStore
 from zcphar.study.presets import StudyPreset
-from zcphar.study.steps import score_into, training_pool
+from zcphar.study.steps import training_pool
 
 
 @dataclass
@@ -64,10 +65,13 @@ def run_study(
         store, data, n=preset.architectures, seed=seed, ratio=preset.ratio,
         constraints=preset.constraints,
     )
+    # the fixed batch holds every training window when the split is smaller than the batch
+    preset = preset.with_(batch_size=min(preset.batch_size, len(data.train)))
     for coverage, dropout in preset.score_modes:
-        score_into(
+        score_architectures(
             store, specs, data_ref, executor, coverage=coverage, dropout=dropout,
-            batch_size=preset.batch_size, seed=seed, device=device, progress=progress,
+            batch_size=preset.batch_size, batch_seed=seed, seed=seed, device=device,
+            progress=progress,
         )
     if preset.train_top is not None:
         keep = set(training_pool(store, preset.train_top, batch_size=preset.batch_size))

@@ -17,10 +17,11 @@ import torch
 
 from zcphar.data.types import PreparedDataset
 from zcphar.errors import ZcpharError
+from zcphar.execute import score_architectures
 from zcphar.proxies import DEFAULT_MEMBERS, get_proxy
 from zcphar.space import Constraints
 from zcphar.store import RunStore
-from zcphar.study.steps import sample_into, score_into
+from zcphar.study.steps import sample_into
 from zcphar.train import TrainConfig
 
 
@@ -98,11 +99,12 @@ def search(
     if not 1 <= train <= candidates:
         raise ZcpharError(f"--train must be between 1 and --candidates ({candidates}), got {train}")
     proxies = _proxies_for(by)
+    batch_size = min(batch_size, len(data.train))  # a small split: the batch is all of it
     config = config or TrainConfig.preset("paper", seed=seed)
     specs = sample_into(store, data, n=candidates, seed=seed, ratio={"cnn": 3.0, "lstm": 1.0},
                         constraints=constraints or Constraints())
-    score_into(store, specs, data_ref, executor, proxies=proxies, batch_size=batch_size,
-               seed=seed, device=device, progress=progress)
+    score_architectures(store, specs, data_ref, executor, proxies=proxies, batch_size=batch_size,
+               batch_seed=seed, seed=seed, device=device, progress=progress)
     ids = store.top_k(train, by, batch_size=batch_size)
     chosen = store.specs(ids)
     train_architectures(store, chosen, data_ref, config, executor, device=device,

@@ -20,6 +20,18 @@ from zcphar.errors import ZcpharError
 FORMATS = {".pt": "torchscript", ".pt2": "torch.export", ".onnx": "onnx"}
 
 
+def check_export_path(path: str | Path) -> str:
+    """The export format of `path` (by suffix); unknown suffixes raise, listing the valid ones."""
+    path = Path(path)
+    fmt = FORMATS.get(path.suffix)
+    if fmt is None:
+        raise ZcpharError(
+            f"cannot export to {path.name!r}: unknown suffix {path.suffix!r}; "
+            f"choose one of: {', '.join(FORMATS)}"
+        )
+    return fmt
+
+
 def export_model(model: nn.Module, example: torch.Tensor, path: str | Path) -> Path:
     """Write `model` (in eval mode) to `path` in the format its suffix names.
 
@@ -32,12 +44,7 @@ def export_model(model: nn.Module, example: torch.Tensor, path: str | Path) -> P
         The path written.
     """
     path = Path(path)
-    fmt = FORMATS.get(path.suffix)
-    if fmt is None:
-        raise ZcpharError(
-            f"cannot export to {path.name!r}: unknown suffix {path.suffix!r}; "
-            f"choose one of: {', '.join(FORMATS)}"
-        )
+    fmt = check_export_path(path)
     model = model.eval()
     example = example.detach().to(torch.float32)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -49,7 +56,10 @@ def export_model(model: nn.Module, example: torch.Tensor, path: str | Path) -> P
         with warnings.catch_warnings():
             # nn.LSTM's cached flat weights trigger a harmless "assigned during export" warning.
             warnings.simplefilter("ignore", UserWarning)
-            program = torch.export.export(model, (example,))
+            # any batch size; a batch of one would be specialised, so trace with two
+            pair = example[:1].expand(2, *example.shape[1:]).contiguous()
+            batch = {0: torch.export.Dim.DYNAMIC}
+            program = torch.export.export(model, (pair,), dynamic_shapes=(batch,))
         torch.export.save(program, str(path))
     else:
         _export_onnx(model, example, path)

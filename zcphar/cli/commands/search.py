@@ -47,11 +47,14 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from zcphar.execute import data_ref
+    from zcphar.export import check_export_path
     from zcphar.space import Constraints
     from zcphar.store import RunStore
     from zcphar.study.search import format_result, save_result, search
     from zcphar.train import TrainConfig
 
+    if args.export:
+        check_export_path(args.export)  # before any work
     constraints = Constraints(max_params=args.max_params, max_flops=args.max_flops,
                               max_layers=args.max_layers, max_width=args.max_width)
     overrides = {"seed": args.seed} | ({"epochs": args.epochs} if args.epochs else {})

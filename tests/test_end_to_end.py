@@ -118,3 +118,20 @@ def test_run_unknown_dataset_exits_2(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "unknown dataset 'pamap'" in err and "watch" in err
     assert not (tmp_path / "r").exists()
+
+
+def test_run_estimate_prints_cost_and_writes_nothing(tmp_path, capsys):
+    from zcphar.space import count_flops, sample
+    from zcphar.study.presets import PRESETS
+
+    run_dir = tmp_path / "r"
+    argv = ["run", *DATA, "--run", str(run_dir), "-n", "5", "--epochs", "3", "--estimate"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert not run_dir.exists()
+    data = prepare("synthetic", reader_options={"subjects": 5, "seconds": 6})
+    specs = sample(5, np.random.default_rng(0), ratio={"cnn": 3, "lstm": 1},
+                   constraints=PRESETS["quick"].constraints, in_channels=3, num_classes=3,
+                   window=100)
+    flops = 3 * sum(count_flops(s, 3, 100, 3) for s in specs) * len(data.train) * 3
+    assert f"{flops:.3e} FLOPs" in out and "estimate" in out

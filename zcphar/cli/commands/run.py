@@ -40,6 +40,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, help="scoring batch (default 256)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-report", action="store_true", help="skip the report")
+    parser.add_argument("--estimate", action="store_true",
+                        help="print the training cost of the study (FLOPs, GPU-hours) and exit")
     add_execution_arguments(parser)
 
 
@@ -106,6 +108,11 @@ def run(args: argparse.Namespace) -> int:
     preset = resolve_preset(args)
     device = device_from_args(args)
     data = prepared_from_args(args)
+    if args.estimate:
+        from zcphar.study.cost import estimate
+
+        print(estimate(data, preset, seed=args.seed).describe())
+        return 0
     ref = data_ref(args.dataset, options_from_args(args), data_dir=args.data_dir,
                    reader_options=reader_options_from_args(args))
     run_dir = Path(args.run or Path("runs") / Path(str(args.dataset)).stem)

@@ -20,8 +20,9 @@ on the chunking (exactly so unless BatchNorm couples the samples of a chunk).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
-from contextlib import nullcontext
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 
 import torch
@@ -34,6 +35,7 @@ from zcphar.proxies.coverage import (
     counted_weights,
     has_batchnorm,
     has_lstm,
+    model_device,
 )
 from zcphar.proxies.fisher import channel_sums, fisher_of, module_activation
 from zcphar.proxies.gradient import grad_norm_of, plain_of, snip_of
@@ -99,11 +101,21 @@ def _chunks(n: int, chunk_size: int | None) -> list[slice]:
     return [slice(i, min(i + size, n)) for i in range(0, n, size)]
 
 
-def _lstm_grasp_guard(model: nn.Module, active: bool):
-    """cuDNN cannot double-backward through an LSTM: disable it for grasp's forward."""
-    return (
-        torch.backends.cudnn.flags(enabled=False) if active and has_lstm(model) else nullcontext()
-    )
+@contextmanager
+def _lstm_grasp_guard(model: nn.Module, active: bool) -> Iterator[None]:
+    """Backends for the forward whose graph grasp differentiates twice, when the model has an
+    LSTM: cuDNN off (it cannot double-backward through an LSTM) and, on CPU for models without
+    convolutions, oneDNN off (its LSTM graph double-backwards 2-3x slower than the native one,
+    docs/benchmarks.md; convolutions would be far slower without it)."""
+    with ExitStack() as stack:
+        if active and has_lstm(model):
+            stack.enter_context(torch.backends.cudnn.flags(enabled=False))
+            convs = any(isinstance(m, nn.modules.conv._ConvNd) for m in model.modules())
+            if model_device(model).type == "cpu" and not convs:
+                stack.enter_context(warnings.catch_warnings())
+                warnings.simplefilter("ignore", UserWarning)  # oneDNN's TF32 notice
+                stack.enter_context(torch.backends.mkldnn.flags(enabled=False))
+        yield
 
 
 def _first_pass_chunk(model, xc, yc, n, want, acc: _Pass, coverage, graph_grasp) -> None:

@@ -134,8 +134,10 @@ def report(rows: list[dict], args: argparse.Namespace) -> None:
     print(f"\nbatch {args.batch} x {args.channels} x {args.window}, widths <= {args.max_width}, "
           f"median of {args.repeats}, torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads\n")  # fmt: skip
-    print("| family | archs | step (s) | fused / step | fused(jvp) / step | per-proxy / step "
-          "| per-proxy / fused | peak MiB fused | peak MiB per-proxy |")
+    print(
+        "| family | archs | step (s) | fused / step | fused(jvp) / step | per-proxy / step "
+        "| per-proxy / fused | peak MiB fused | peak MiB per-proxy |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for family in ("cnn", "lstm"):
         fam = [r for r in rows if r["family"] == family]

@@ -110,8 +110,21 @@ class RunStore:
         return json.loads(file.read_text()) if file.exists() else {}
 
     def record_config(self, command: str, options: dict[str, Any]) -> None:
-        """Store the resolved `options` of `command` in config.json, with package versions."""
+        """Store the resolved `options` of `command` in config.json, with package versions.
+
+        A run holds one dataset: options whose ``data`` reference differs from the one already
+        recorded by another command are refused (results of two datasets would mix).
+        """
         data = self.config()
+        ref = options.get("data")
+        for other, recorded in data.items():
+            if ref is not None and isinstance(recorded, dict) and recorded.get("data") not in (
+                None, ref
+            ):
+                raise ZcpharError(
+                    f"the run {str(self.path)!r} holds data {recorded['data']!r} (from "
+                    f"'{other}'), not {ref!r}; use another run directory"
+                )
         data[command] = options
         data["versions"] = versions()
         write_atomic(self.path / "config.json", json.dumps(data, indent=2, default=str).encode())
@@ -245,14 +258,18 @@ class RunStore:
         coverage: str = "extended",
         dropout: str = "off",
         batch_size: int | None = None,
+        ids: Iterable[str] | None = None,
     ) -> list[str]:
         """Ids of the `k` best-scored architectures by the ensemble or by one proxy.
 
-        Ties and NaN scores go last, ties broken by architecture id.
+        Ties and NaN scores go last, ties broken by architecture id. `ids` restricts the pool
+        (the ensemble's percentile ranks are taken within it); None ranks every scored one.
         """
         from zcphar.proxies import ensemble, get_proxy
 
         table = self.scores(coverage, dropout, batch_size).set_index("arch_id")
+        if ids is not None:
+            table = table[table.index.isin(set(ids))]
         if table.empty:
             raise ZcpharError(f"no {coverage}/{dropout} scores in {str(self.path)!r}; run score")
         if by == "ensemble":

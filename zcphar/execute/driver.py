@@ -146,7 +146,7 @@ def score_architectures(
     names = resolve_names(proxies, has_val=True)
     stored_size = min(batch_size, len(load_data(data).train))  # a small split gives all windows
     done = store.done_scores(names, coverage=coverage, dropout=dropout, batch_size=stored_size)
-    todo = [s for s in specs if s.id not in done]
+    todo = list({s.id: s for s in specs if s.id not in done}.values())  # a spec once
     job = {
         "kind": "score",
         "data": data,

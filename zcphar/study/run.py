@@ -10,6 +10,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from zcphar.data.types import PreparedDataset
 from zcphar.evaluate import TableResult, evaluate_table
 from zcphar.execute import score_architectures
@@ -74,7 +76,8 @@ def run_study(
             progress=progress,
         )
     if preset.train_top is not None:
-        keep = set(training_pool(store, preset.train_top, batch_size=preset.batch_size))
+        keep = set(training_pool(store, preset.train_top, batch_size=preset.batch_size,
+                                 ids=[s.id for s in specs]))
         specs = [s for s in specs if s.id in keep]
     config = replace(preset.train, seed=seed)
     train_architectures(
@@ -82,41 +85,38 @@ def run_study(
         progress=progress,
     )
     dataset = str(data.meta.get("name", "dataset"))
-    results = evaluate_modes(store, dataset, preset, seed=seed, config_hash=config.hash())
-    path = write_study_report(store, dataset, preset, config.hash()) if report else None
+    tables = mode_tables(store, preset, config.hash(), [s.id for s in specs])
+    results = {mode: evaluate_table(t, dataset, seed=seed) for mode, t in tables.items()}
+    path = write_study_report(store, dataset, tables, preset) if report and tables else None
     trained = len(store.done_trainings(config.hash(), include_failed=False))
     return StudyResult(results, path, trained)
 
 
-def evaluate_modes(
-    store: RunStore, dataset: str, preset: StudyPreset, *, seed: int, config_hash: str
-) -> dict[str, TableResult]:
-    """Evaluate the trained architectures with the scores of every score mode."""
-    results = {}
-    for coverage, dropout in preset.score_modes:
-        table = store.paper_table(coverage, dropout, config_hash=config_hash,
-                                  batch_size=preset.batch_size)
-        if len(table) >= 2:
-            results[f"{coverage}/{dropout}"] = evaluate_table(table, dataset, seed=seed)
-    return results
-
-
-def write_study_report(
-    store: RunStore, dataset: str, preset: StudyPreset, config_hash: str
-) -> Path | None:
-    """Write the study's report into ``<run>/report``, one column of figures per score mode.
-
-    Returns the HTML path (None when fewer than two architectures were trained).
-    """
-    from zcphar.report import build_report
-
+def mode_tables(
+    store: RunStore, preset: StudyPreset, config_hash: str, ids: list[str]
+) -> dict[str, pd.DataFrame]:
+    """The paper-layout table of this study's trained architectures (`ids`) per score mode,
+    keyed ``"<coverage>/<dropout>"``; modes with fewer than two rows are left out."""
     tables = {}
     for coverage, dropout in preset.score_modes:
         table = store.paper_table(coverage, dropout, config_hash=config_hash,
                                   batch_size=preset.batch_size)
+        table = table[table["model_id"].isin(set(ids))].reset_index(drop=True)
         if len(table) >= 2:
-            tables[f"{dataset} {coverage}/dropout-{dropout}"] = table
-    if not tables:
-        return None
-    return build_report(tables, store.path / "report",
-                        source=f"run {store.path} ({preset.describe()})")
+            tables[f"{coverage}/{dropout}"] = table
+    return tables
+
+
+def write_study_report(
+    store: RunStore, dataset: str, tables: dict[str, pd.DataFrame], preset: StudyPreset
+) -> Path:
+    """Write the study's report into ``<run>/report``, one column of figures per score mode;
+    returns the HTML path."""
+    from zcphar.report import build_report
+
+    named = {f"{dataset} {mode.replace('/', '/dropout-')}": t for mode, t in tables.items()}
+    source = f"run {store.path} ({preset.describe()})"
+    if preset.train_top is not None:
+        source += ("; only each proxy's top architectures were trained, so the pool is "
+                   "selected by the proxies it evaluates (talent and Δ are optimistic)")
+    return build_report(named, store.path / "report", source=source)

@@ -105,7 +105,7 @@ def search(
                         constraints=constraints or Constraints())
     score_architectures(store, specs, data_ref, executor, proxies=proxies, batch_size=batch_size,
                batch_seed=seed, seed=seed, device=device, progress=progress)
-    ids = store.top_k(train, by, batch_size=batch_size)
+    ids = store.top_k(train, by, batch_size=batch_size, ids=[s.id for s in specs])
     chosen = store.specs(ids)
     train_architectures(store, chosen, data_ref, config, executor, device=device,
                         progress=progress)
@@ -136,7 +136,10 @@ def _summarise(store, specs, ids, config, data, batch_size, export) -> SearchRes
         exported = str(export_model(model, example, export))
     scores = store.score_rows()
     scores = scores[scores["arch_id"].isin([s.id for s in specs])
-                    & (scores["batch_size"] == batch_size)]
+                    & (scores["batch_size"] == batch_size)
+                    & (scores["coverage"] == "extended") & (scores["dropout"] == "off")]
+    # every proxy row of an architecture carries that architecture's whole scoring time
+    score_seconds = float(scores.groupby("arch_id")["seconds"].max().fillna(0).sum())
     flops = archs["flops"].reindex([s.id for s in specs]).astype(float)
     trained_flops = float(flops.reindex(runs["arch_id"]).sum())
     train_seconds = float(runs["seconds"].sum())
@@ -152,9 +155,9 @@ def _summarise(store, specs, ids, config, data, batch_size, export) -> SearchRes
         latency_ms=cpu_latency_ms(model, data.num_channels, data.window),
         checkpoint=str(best["checkpoint"]),
         export=exported,
-        candidates=len(specs),
+        candidates=len({s.id for s in specs}),
         trained=len(runs),
-        score_seconds=float(scores["seconds"].fillna(0).sum()),
+        score_seconds=score_seconds,
         train_seconds=train_seconds,
         all_train_seconds_estimate=estimate,
     )

@@ -56,11 +56,13 @@ def training_pool(
     coverage: str = "extended",
     dropout: str = "off",
     batch_size: int | None = None,
+    ids: Sequence[str] | None = None,
 ) -> list[str]:
-    """The union of the top `k` architectures by each ranking in `by`, in first-seen order."""
+    """The union of the top `k` architectures by each ranking in `by`, in first-seen order,
+    among `ids` (None: every scored architecture of the run)."""
     chosen: dict[str, None] = {}
     for name in by:
         for arch_id in store.top_k(k, name, coverage=coverage, dropout=dropout,
-                                   batch_size=batch_size):
+                                   batch_size=batch_size, ids=ids):
             chosen.setdefault(arch_id)
     return list(chosen)

@@ -23,9 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pool", action="append", default=None,
                         help="pool to report (repeatable; default: all, plus cnn+rnn when "
                              "the tables hold other families)")
-    parser.add_argument("--coverage", default="extended",
+    parser.add_argument("--coverage", choices=("extended", "reference"), default="extended",
                         help="with --run: which stored proxy scores (default extended)")
-    parser.add_argument("--dropout", default="off",
+    parser.add_argument("--dropout", choices=("off", "on"), default="off",
                         help="with --run: scores taken with dropout off/on (default off)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random-search draws")
     parser.add_argument("--draws", type=int, default=N_DRAWS, help="random-search draws")

@@ -48,8 +48,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PROXY",
         help="rank by 'ensemble' (default) or one proxy",
     )
-    which.add_argument("--coverage", default="extended", help="scores to rank by (extended)")
-    which.add_argument("--dropout", default="off", help="scores to rank by (off)")
+    which.add_argument("--coverage", choices=("extended", "reference"), default="extended",
+                       help="scores to rank by (extended)")
+    which.add_argument("--dropout", choices=("off", "on"), default="off",
+                       help="scores to rank by (off)")
     cfg = parser.add_argument_group("training")
     cfg.add_argument("--preset", choices=sorted(PRESETS), default="paper")
     for flag, _, kind, text in OVERRIDES:
@@ -140,7 +142,6 @@ def run(args: argparse.Namespace) -> int:
         reader_options=reader_options_from_args(args),
     )
     with RunStore(args.run) as store:
-        specs = _specs(args, store, prepared)
         store.record_config(
             "train",
             {
@@ -150,6 +151,7 @@ def run(args: argparse.Namespace) -> int:
                 "config_hash": config.hash(),
             },
         )
+        specs = _specs(args, store, prepared)
         executor = get_executor(
             args.engine,
             workers=args.workers,

@@ -1,0 +1,28 @@
+"""A run directory holds one dataset, and rankings can be restricted to a study's candidates."""
+
+import pytest
+
+from zcphar.errors import ZcpharError
+from zcphar.space import CNNSpec, ConvBlock
+from zcphar.store import RunStore
+
+
+def test_a_run_refuses_a_second_dataset(tmp_path):
+    with RunStore(tmp_path / "r") as store:
+        store.record_config("run", {"data": {"dataset": "watch"}})
+        store.record_config("train", {"data": {"dataset": "watch"}})  # same data: fine
+        with pytest.raises(ZcpharError, match="holds data.*watch.*another run directory"):
+            store.record_config("train", {"data": {"dataset": "dsads"}})
+        assert store.config()["train"]["data"] == {"dataset": "watch"}
+
+
+def test_top_k_ranks_only_the_given_ids(tmp_path):
+    specs = [CNNSpec((ConvBlock(8 * (i + 1), 3, 0.1),)) for i in range(4)]
+    with RunStore(tmp_path / "r") as store:
+        store.add_architectures(specs, in_channels=3, num_classes=2, window=20)
+        store.add_scores([{"arch_id": s.id, "proxy": "snip", "value": float(i), "error": None,
+                           "coverage": "extended", "dropout": "off", "batch_size": 8,
+                           "batch_hash": "h", "seconds": 0.0} for i, s in enumerate(specs)])
+        assert store.top_k(1, "snip") == [specs[3].id]
+        assert store.top_k(2, "snip", ids=[specs[0].id, specs[1].id]) == [specs[1].id,
+                                                                            specs[0].id]

@@ -56,3 +56,38 @@ def test_compare_markdown(run_dir, capsys):
 def test_compare_refuses_a_folder_that_is_not_a_run(tmp_path, capsys):
     assert main(["compare", str(tmp_path)]) == 2
     assert "not a run directory" in capsys.readouterr().err
+
+
+def test_known_difference_and_nan_left_out(tmp_path, capsys):
+    specs = [CNNSpec((ConvBlock(8 * (i + 1), 3, 0.1),)) for i in range(10)]
+    f1 = np.linspace(0.2, 0.9, 10)
+    with RunStore(tmp_path / "run") as store:
+        store.add_architectures(specs, in_channels=3, num_classes=4, window=50)
+        rows = []
+        for i, spec in enumerate(specs):
+            for coverage, sign in (("extended", 1.0), ("reference", -1.0)):
+                for p in PROXIES:
+                    value = sign * f1[i]  # extended: a perfect proxy; reference: reversed
+                    if coverage == "extended" and p == "fisher" and i == 0:
+                        value = float("nan")
+                    rows.append({"arch_id": spec.id, "proxy": p, "value": value, "error": None,
+                                 "coverage": coverage, "dropout": "off", "batch_size": 64,
+                                 "batch_hash": "h", "seconds": 0.1})
+            store.add_training(spec.id, "cfg", {
+                "initial_val_f1": 0.1, "best_val_f1": f1[i], "best_epoch": 1, "test_f1": f1[i],
+                "noise_test_f1": {}, "train_loss": [1.0], "val_f1": [f1[i]],
+                "train_windows": 100, "epochs": 1, "seconds": 1.0, "device": "cpu"})
+        store.add_scores(rows)
+    assert main(["compare", str(tmp_path / "run"), "--bootstrap", "100", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)["run"]
+    assert out["n"] == 9 and out["n_nan"] == 1
+    snip = {(m["mode"], m["metric"]): m for m in out["metrics"] if m["proxy"] == "snip"}
+    assert snip[("extended/off", "spearman_test")]["value"] == pytest.approx(1.0)
+    assert snip[("reference/off", "spearman_test")]["value"] == pytest.approx(-1.0)
+    diff = [d for d in out["differences"] if d["proxy"] == "snip"
+            and d["metric"] == "spearman_test"][0]
+    assert diff["diff"] == pytest.approx(2.0) and diff["lo"] == pytest.approx(2.0)
+    # grasp is lower-is-better: raw values equal to F1 make it a reversed ranking
+    grasp = [m for m in out["metrics"] if m["proxy"] == "grasp" and m["mode"] == "extended/off"
+             and m["metric"] == "spearman_test"][0]
+    assert grasp["value"] == pytest.approx(-1.0)

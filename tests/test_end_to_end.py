@@ -105,12 +105,19 @@ def test_search_returns_a_model_that_loads_and_predicts(tmp_path):
     (["--train", "0"], "--train"),
     (["--by", "nope"], "unknown proxy"),
     (["--export", "model.h5"], "unknown suffix"),
+    (["--batch-size", "0"], "--batch-size must be >= 1"),
 ])
 def test_search_bad_input_exits_2(tmp_path, capsys, extra, message):
     argv = ["search", *DATA, "--run", str(tmp_path / "r"), "--candidates", "3", "--train", "1",
             "--preset", "quick", "--epochs", "1", "--max-width", "8", "--quiet", *extra]
     assert main(argv) == 2
     assert message in capsys.readouterr().err
+
+
+def test_run_bad_numbers_exit_2(tmp_path, capsys):
+    assert main(["run", *DATA, "--run", str(tmp_path / "r"), "--train-top", "0"]) == 2
+    assert "--train-top must be >= 1" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()
 
 
 def test_run_unknown_dataset_exits_2(tmp_path, capsys):

@@ -26,3 +26,21 @@ def test_top_k_ranks_only_the_given_ids(tmp_path):
         assert store.top_k(1, "snip") == [specs[3].id]
         assert store.top_k(2, "snip", ids=[specs[0].id, specs[1].id]) == [specs[1].id,
                                                                             specs[0].id]
+
+
+def test_diverged_training_is_an_error_not_a_result():
+    import numpy as np
+
+    from zcphar.data.types import PreparedDataset, Split
+    from zcphar.train import TrainConfig, train
+
+    rng = np.random.default_rng(0)
+
+    def split(n):
+        return Split(rng.normal(size=(n, 3, 20)).astype(np.float32),
+                     np.arange(n) % 2, np.zeros(n, dtype=int))
+
+    data = PreparedDataset(split(16), split(8), split(8), {"classes": ["a", "b"]})
+    data.train.X[0, 0, 0] = np.inf  # the loss becomes NaN in the first epoch
+    with pytest.raises(FloatingPointError, match="training loss is nan at epoch 1"):
+        train(CNNSpec((ConvBlock(8, 3, 0.1),)), data, TrainConfig(epochs=2, batch_size=8))

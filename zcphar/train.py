@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import time
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
@@ -235,6 +236,8 @@ def _fit(model, data, config, device, seed, progress) -> dict[str, Any]:
         range(1, config.epochs + 1), desc="epochs", disable=not progress, leave=False
     ):
         losses.append(train_epoch(model, X_tr, y_tr, optimizer, config.batch_size, generator, amp))
+        if not math.isfinite(losses[-1]):  # diverged: a failed job, not a result
+            raise FloatingPointError(f"training loss is {losses[-1]} at epoch {epoch}")
         scheduler.step()
         val_f1s.append(evaluate_f1(model, X_val, data.val.y, config.eval_batch_size, amp))
         if val_f1s[-1] > best["f1"]:

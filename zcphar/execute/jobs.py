@@ -130,7 +130,9 @@ def score_job(job: dict[str, Any]) -> dict[str, Any]:
     seed = int(job.get("seed", 0))
     # With dropout on, the masks come from torch's global generator: seed it inside a fork so
     # that the scores are reproducible and the caller's random state is untouched.
-    with torch.random.fork_rng(devices=[]):
+    device = torch.device(job.get("device", "cpu"))
+    cuda = [device.index or 0] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=cuda):
         torch.manual_seed(seed)
         row = score_spec(
             spec,

@@ -31,10 +31,11 @@ def picks(result: PoolResult, proxy: str = ENSEMBLE) -> dict[str, dict] | None:
     from zcphar.evaluate.ranking import oriented
 
     ids = table["model_id"]
-    rows = {
-        f"best predicted ({proxy})": order_by(oriented(table, proxy), ids)[0],
-        "best trained": order_by(table[VAL].astype(float), ids)[0],
-    }
+    predicted = order_by(oriented(table, proxy), ids)
+    trained = order_by(table[VAL].astype(float), ids)
+    if len(predicted) == 0 or len(trained) == 0:  # every score NaN: nothing to draw
+        return None
+    rows = {f"best predicted ({proxy})": predicted[0], "best trained": trained[0]}
     out = {}
     for label, row in rows.items():
         text = table["spec"].iloc[row]

@@ -102,7 +102,7 @@ def _chunks(n: int, chunk_size: int | None) -> list[slice]:
 
 
 @contextmanager
-def _lstm_grasp_guard(model: nn.Module, active: bool) -> Iterator[None]:
+def lstm_grasp_guard(model: nn.Module, active: bool) -> Iterator[None]:
     """Backends for the forward whose graph grasp differentiates twice, when the model has an
     LSTM: cuDNN off (it cannot double-backward through an LSTM) and, on CPU for models without
     convolutions, oneDNN off (its LSTM graph double-backwards 2-3x slower than the native one,
@@ -129,7 +129,7 @@ def _first_pass_chunk(model, xc, yc, n, want, acc: _Pass, coverage, graph_grasp)
     ]
     xc = xc.detach().requires_grad_(want["jacob"])
     try:
-        with _lstm_grasp_guard(model, graph_grasp):
+        with lstm_grasp_guard(model, graph_grasp):
             out = model(xc)  # (n_chunk, K)
     finally:
         for h in hooks:
@@ -174,7 +174,7 @@ def _hessian_grad(model, x, y, grads, coverage, hvp, chunk_size) -> list[torch.T
             hv = hessian_grad_jvp(model, xc, yc, dict(zip(names, grads, strict=True)), 1.0 / n)
             total = _add(total, [hv[k] for k in names])
             continue
-        with _lstm_grasp_guard(model, True):
+        with lstm_grasp_guard(model, True):
             out = model(xc)
         loss = F.cross_entropy(out, yc, reduction="sum") / n
         graded = torch.autograd.grad(loss, weights, create_graph=True, allow_unused=True)

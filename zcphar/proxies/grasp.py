@@ -95,7 +95,10 @@ def grasp(
     loss = F.cross_entropy(model(x), y)
     grads = torch.autograd.grad(loss, weights, allow_unused=True)
     tangent = [torch.zeros_like(w) if g is None else g for w, g in zip(weights, grads, strict=True)]
-    loss = F.cross_entropy(model(x), y)
+    from zcphar.proxies.fused import lstm_grasp_guard  # cuDNN cannot double-backward an LSTM
+
+    with lstm_grasp_guard(model, True):
+        loss = F.cross_entropy(model(x), y)
     graded = torch.autograd.grad(loss, weights, create_graph=True, allow_unused=True)
     graded = [torch.zeros_like(w) if g is None else g for w, g in zip(weights, graded, strict=True)]
     hg = hessian_grad_double_backward(graded, tangent, weights, retain_graph=False)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from zcphar.errors import ZcpharError
 from zcphar.evaluate import oriented, select_pool
 from zcphar.evaluate.bootstrap import METRICS, bootstrap_metrics, interval, resamples
 from zcphar.proxies import ensemble
@@ -31,6 +32,7 @@ class Comparison:
     dataset: str
     pool: str
     n: int
+    n_nan: int
     metrics: pd.DataFrame
     differences: pd.DataFrame
 
@@ -55,8 +57,16 @@ def compare(
 ) -> Comparison:
     """Bootstrap every proxy under every score mode of one run (see the module docstring)."""
     tables = mode_tables(store, pool)
+    if not tables:
+        raise ZcpharError(f"the run {str(store.path)!r} has no scores; run zcphar score first")
     ids = sorted(set.intersection(*(set(t["model_id"]) for t in tables.values())))
     tables = {m: t.set_index("model_id").loc[ids].reset_index() for m, t in tables.items()}
+    # NaN scores are left out: only candidates every compared proxy scored are kept
+    finite = np.logical_and.reduce([np.isfinite(v) for t in tables.values()
+                                    for v in _scores(t, PROXIES).values()])
+    n_nan = int((~finite).sum())
+    tables = {m: t[finite].reset_index(drop=True) for m, t in tables.items()}
+    ids = list(np.asarray(ids)[finite])
     first = next(iter(tables.values()))
     val = first["best_val_f1_macro"].to_numpy(float)
     test = first["best_test_f1_macro"].to_numpy(float)
@@ -66,7 +76,6 @@ def compare(
     for mode, table in tables.items():
         names = PROXIES + (BASELINES if mode == next(iter(tables)) else ())
         scores = _scores(table, names)
-        scores = {k: np.nan_to_num(v, nan=-np.inf) for k, v in scores.items()}  # NaN ranks last
         boot[mode] = bootstrap_metrics(scores, val, test, idx)
         point[mode] = bootstrap_metrics(scores, val, test, full)
     rows = [
@@ -83,7 +92,7 @@ def compare(
                     diffs.append({"pair": f"{a} − {b}", "proxy": p, "metric": m,
                                   "diff": float(point[a][p][m][0] - point[b][p][m][0]),
                                   **dict(zip(("lo", "hi"), interval(d), strict=True))})
-    return Comparison(dataset, pool, len(ids), pd.DataFrame(rows), pd.DataFrame(diffs))
+    return Comparison(dataset, pool, len(ids), n_nan, pd.DataFrame(rows), pd.DataFrame(diffs))
 
 
 def _cell(value: float, lo: float, hi: float, digits: int) -> str:
@@ -98,8 +107,9 @@ def to_markdown(c: Comparison, metric: str = "spearman_test") -> str:
                           zip(m["value"], m["lo"], m["hi"], strict=True)])
     wide = wide.pivot(index="proxy", columns="mode", values="cell").fillna("")
     order = [p for p in PROXIES + BASELINES if p in wide.index]
-    lines = [f"**{c.dataset}**, pool `{c.pool}` ({c.n} trained architectures), {metric} "
-             "with 95 % bootstrap intervals", "",
+    left_out = f", {c.n_nan} left out for a NaN score" if c.n_nan else ""
+    lines = [f"**{c.dataset}**, pool `{c.pool}` ({c.n} trained architectures{left_out}), "
+             f"{metric} with 95 % bootstrap intervals", "",
              "| proxy | " + " | ".join(wide.columns) + " |",
              "|---" * (len(wide.columns) + 1) + "|"]
     lines += [f"| {p} | " + " | ".join(wide.loc[p]) + " |" for p in order]

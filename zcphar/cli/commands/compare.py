@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
             results.append(compare(store, Path(run_dir).name, pool=args.pool,
                                    n_boot=args.bootstrap, seed=args.seed))
     if args.json:
-        print(json.dumps({c.dataset: {"pool": c.pool, "n": c.n,
+        print(json.dumps({c.dataset: {"pool": c.pool, "n": c.n, "n_nan": c.n_nan,
                                       "metrics": c.metrics.to_dict(orient="records"),
                                       "differences": c.differences.to_dict(orient="records")}
                           for c in results}, indent=1))

@@ -62,6 +62,10 @@ def resolve_preset(args: argparse.Namespace):
     from dataclasses import replace
 
     preset = PRESETS[args.preset]
+    for flag in ("epochs", "max_width", "batch_size", "train_top"):
+        value = getattr(args, flag)
+        if value is not None and value < 1:
+            raise ZcpharError(f"--{flag.replace('_', '-')} must be >= 1, got {value}")
     changes = {}
     if args.architectures is not None:
         if args.architectures < 2:

@@ -17,6 +17,7 @@ from zcphar.cli.common import (
     prepared_from_args,
     reader_options_from_args,
 )
+from zcphar.errors import ZcpharError
 
 NAME = "search"
 HELP = "find a good model for a dataset: score many candidates, train only the top few"
@@ -57,7 +58,11 @@ def run(args: argparse.Namespace) -> int:
         check_export_path(args.export)  # before any work
     constraints = Constraints(max_params=args.max_params, max_flops=args.max_flops,
                               max_layers=args.max_layers, max_width=args.max_width)
-    overrides = {"seed": args.seed} | ({"epochs": args.epochs} if args.epochs else {})
+    for flag in ("candidates", "batch_size", "epochs"):
+        value = getattr(args, flag)
+        if value is not None and value < 1:
+            raise ZcpharError(f"--{flag.replace('_', '-')} must be >= 1, got {value}")
+    overrides = {"seed": args.seed} | ({"epochs": args.epochs} if args.epochs is not None else {})
     config = TrainConfig.preset(args.preset, **overrides)
     device = device_from_args(args)
     data = prepared_from_args(args)

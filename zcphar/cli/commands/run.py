@@ -128,7 +128,8 @@ def run(args: argparse.Namespace) -> int:
         result = run_study(store, data, ref, preset, executor, seed=args.seed, device=device,
                            report=not args.no_report, progress=not args.quiet)
     for mode, table_result in result.results.items():
-        print(f"\n== scores: {mode} coverage/dropout ==")
+        coverage, dropout = mode.split("/")
+        print(f"\n== scores: {coverage} coverage, dropout {dropout} ==")
         print(headline(table_result.pooled))
     if result.report is not None:
         print(f"\nreport: {result.report}")

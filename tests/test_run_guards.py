@@ -44,3 +44,18 @@ def test_diverged_training_is_an_error_not_a_result():
     data.train.X[0, 0, 0] = np.inf  # the loss becomes NaN in the first epoch
     with pytest.raises(FloatingPointError, match="training loss is nan at epoch 1"):
         train(CNNSpec((ConvBlock(8, 3, 0.1),)), data, TrainConfig(epochs=2, batch_size=8))
+
+
+def test_sample_into_keeps_each_spec_once(tmp_path):
+    from zcphar.data import prepare
+    from zcphar.space import Constraints
+    from zcphar.study.steps import sample_into
+
+    data = prepare("synthetic")
+    with RunStore(tmp_path / "r") as store:
+        # 1-block CNNs of width 8: 8 kernels x 5 dropouts = 40 specs, so 60 draws repeat some
+        specs = sample_into(store, data, n=60, seed=0, ratio={"cnn": 1.0},
+                            constraints=Constraints(max_width=8, max_layers=1))
+        ids = [s.id for s in specs]
+        assert len(ids) == len(set(ids)) < 60
+        assert len(store.architectures()) == len(ids)

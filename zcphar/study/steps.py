@@ -30,8 +30,9 @@ def sample_into(
 ) -> list:
     """Sample `n` architectures for `data`'s input shape and add them to the store.
 
-    Sampling is seeded, so the same command gives the same architectures; the store ignores
-    architectures it already holds.
+    Sampling is seeded, so the same command gives the same architectures; a spec drawn twice is
+    kept once (small capped spaces repeat draws), and the store ignores architectures it
+    already holds.
     """
     specs = sample(
         n,
@@ -42,6 +43,7 @@ def sample_into(
         num_classes=data.num_classes,
         window=data.window,
     )
+    specs = list({s.id: s for s in specs}.values())  # the space can repeat a draw: keep one
     store.add_architectures(
         specs, in_channels=data.num_channels, num_classes=data.num_classes, window=data.window
     )

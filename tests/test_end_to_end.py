@@ -82,6 +82,8 @@ def test_search_returns_a_model_that_loads_and_predicts(tmp_path):
     best = json.loads((run_dir / "best.json").read_text())
     assert best["candidates"] == 6 and best["trained"] == 2
     assert 0.0 <= best["test_f1"] <= 1.0 and best["latency_ms"] > 0
+    assert best["preprocessing"]["window"] == 100
+    assert len(best["preprocessing"]["zscore"]["mean"]) == 3
     with sqlite3.connect(run_dir / "zcphar.sqlite") as conn:
         trained = {a for (a,) in conn.execute("SELECT arch_id FROM trainings")}
         val = dict(conn.execute("SELECT arch_id, best_val_f1 FROM trainings"))

@@ -38,6 +38,8 @@ class SearchResult:
         candidates, trained: how many were scored and how many trained.
         score_seconds, train_seconds: compute spent scoring and training.
         all_train_seconds_estimate: training every candidate, estimated from FLOPs.
+        preprocessing: what a deployment must do to raw windows: channels, rate, window
+            length, the per-channel z-score (mean, scale) fitted on training rows, classes.
     """
 
     arch_id: str
@@ -55,6 +57,7 @@ class SearchResult:
     score_seconds: float
     train_seconds: float
     all_train_seconds_estimate: float
+    preprocessing: dict[str, Any]
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -160,6 +163,11 @@ def _summarise(store, specs, ids, config, data, batch_size, export) -> SearchRes
         score_seconds=score_seconds,
         train_seconds=train_seconds,
         all_train_seconds_estimate=estimate,
+        preprocessing={
+            "channels": data.meta.get("channels"), "rate_hz": data.meta.get("rate_hz"),
+            "window": data.window, "zscore": data.meta.get("scaler"),
+            "classes": data.meta.get("classes"),
+        },
     )
 
 

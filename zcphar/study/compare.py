@@ -17,10 +17,10 @@ import pandas as pd
 from zcphar.errors import ZcpharError
 from zcphar.evaluate import oriented, select_pool
 from zcphar.evaluate.bootstrap import METRICS, bootstrap_metrics, interval, resamples
-from zcphar.proxies import ensemble
+from zcphar.proxies import DEFAULT_MEMBERS, ensemble
 from zcphar.store import RunStore
 
-PROXIES = ("ensemble", "grad_norm", "snip", "grasp", "fisher", "jacob_cov", "plain", "synflow")
+PROXIES = ("ensemble", *DEFAULT_MEMBERS)
 BASELINES = ("initial_val_f1_macro", "params", "flops")
 PAIRS = (("extended/off", "reference/off"), ("reference/off", "reference/on"))
 

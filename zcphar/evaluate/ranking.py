@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from zcphar.errors import ZcpharError
+from zcphar.proxies.ensemble import DEFAULT_MEMBERS
 
 VAL = "best_val_f1_macro"
 """Ground truth of every ranking: the best validation F1 over training."""
@@ -25,15 +26,8 @@ INITIAL_VAL = "initial_val_f1_macro"
 ENSEMBLE = "ensemble"
 NOISE_PREFIX = "best_test_f1_macro_noise_"
 
-ZC_PROXIES: tuple[str, ...] = (
-    "grad_norm",
-    "snip",
-    "grasp",
-    "fisher",
-    "jacob_cov",
-    "plain",
-    "synflow",
-)
+ZC_PROXIES: tuple[str, ...] = DEFAULT_MEMBERS
+"""The seven zero-cost proxies the paper evaluates (and ensembles)."""
 PAPER_PROXIES: tuple[str, ...] = (ENSEMBLE, *ZC_PROXIES, INITIAL_VAL)
 """The nine proxies the paper evaluates, in its order (synflow_bn is never evaluated)."""
 

@@ -44,3 +44,16 @@ def test_score_run_refuses_per_proxy_path(tmp_path, archs, capsys):
             "--path", "per_proxy"]
     assert main(argv) == 2
     assert "--path" in capsys.readouterr().err
+
+
+def test_dropout_on_gives_the_same_values_through_csv_and_run(tmp_path, archs):
+    common = ["score", *DATA, "--archs", str(archs), "--batch-size", "32", "--seed", "5",
+              "--proxies", "snip,grad_norm", "--dropout", "on", "--coverage", "reference"]
+    csv = tmp_path / "scores.csv"
+    assert main([*common, "--out", str(csv)]) == 0
+    assert main([*common, "--run", str(tmp_path / "run")]) == 0
+    with sqlite3.connect(tmp_path / "run" / "zcphar.sqlite") as conn:
+        stored = pd.read_sql("SELECT arch_id, proxy, value FROM scores", conn)
+    expected = pd.read_csv(csv).set_index("id")
+    for row in stored.itertuples():
+        assert row.value == pytest.approx(expected.at[row.arch_id, row.proxy], rel=1e-12)

@@ -117,8 +117,6 @@ def score_job(job: dict[str, Any]) -> dict[str, Any]:
     training split), ``seed`` (initial weights), ``device``. Returns ``arch_id`` and ``rows``:
     one `RunStore.add_scores` row per proxy (``seconds`` = the architecture's scoring time).
     """
-    import torch
-
     from zcphar.proxies import fixed_batch, score_spec
     from zcphar.proxies.engine import resolve_names
     from zcphar.space import spec_from_dict
@@ -128,22 +126,16 @@ def score_job(job: dict[str, Any]) -> dict[str, Any]:
     batch = fixed_batch(data.train, int(job["batch_size"]), int(job.get("batch_seed", 0)))
     names = resolve_names(job.get("proxies"), has_val=True)
     seed = int(job.get("seed", 0))
-    # With dropout on, the masks come from torch's global generator: seed it inside a fork so
-    # that the scores are reproducible and the caller's random state is untouched.
-    device = torch.device(job.get("device", "cpu"))
-    cuda = [device.index or 0] if device.type == "cuda" else []
-    with torch.random.fork_rng(devices=cuda):
-        torch.manual_seed(seed)
-        row = score_spec(
-            spec,
-            data,
-            batch,
-            names,
-            seed=seed,
-            coverage=job["coverage"],
-            dropout=job["dropout"],
-            device=job.get("device", "cpu"),
-        )
+    row = score_spec(
+        spec,
+        data,
+        batch,
+        names,
+        seed=seed,  # also seeds dropout masks (see score_spec)
+        coverage=job["coverage"],
+        dropout=job["dropout"],
+        device=job.get("device", "cpu"),
+    )
     errors = json.loads(row["errors"])
     seconds = sum(v for k, v in row.items() if k.startswith("seconds_"))
     common = {

@@ -16,6 +16,7 @@ import torch
 
 from zcphar.data.types import PreparedDataset
 from zcphar.proxies.batch import FixedBatch
+from zcphar.proxies.coverage import model_device
 from zcphar.proxies.engine import resolve_names, score_detailed
 from zcphar.space import ArchSpec, build
 
@@ -44,7 +45,8 @@ def score_spec(
             initial_val_f1).
         batch: the pool's fixed batch (`fixed_batch`).
         names: proxies (default: every registered proxy, initial_val_f1 included).
-        seed: weight-initialisation seed passed to `zcphar.space.build`.
+        seed: weight-initialisation seed passed to `zcphar.space.build`, and the seed of the
+            dropout masks when dropout is on.
         coverage, dropout, path, chunk_size: see `zcphar.proxies.score_detailed`.
         device: where the model and batch go.
         head_init: head initialisation passed to `build`.
@@ -60,17 +62,23 @@ def score_spec(
         model = build(spec, data.num_channels, data.num_classes, seed=seed, head_init=head_init)
         model = model.to(device)
         val = (torch.from_numpy(data.val.X), torch.from_numpy(data.val.y))
-        result = score_detailed(
-            model,
-            batch.x,
-            batch.y,
-            names,
-            coverage=coverage,
-            dropout=dropout,
-            val=val,
-            chunk_size=chunk_size,
-            path=path,
-        )
+        # dropout masks (dropout "on") come from torch's global generator: seed it with the
+        # architecture's seed inside a fork, so every caller gets the same reproducible values
+        # and its own random state is untouched
+        cuda = [model_device(model).index or 0] if model_device(model).type == "cuda" else []
+        with torch.random.fork_rng(devices=cuda):
+            torch.manual_seed(seed)
+            result = score_detailed(
+                model,
+                batch.x,
+                batch.y,
+                names,
+                coverage=coverage,
+                dropout=dropout,
+                val=val,
+                chunk_size=chunk_size,
+                path=path,
+            )
         values, errors, seconds = result.values, result.errors, result.seconds
     except Exception as err:  # a spec that cannot be built or scored is one NaN row
         values = dict.fromkeys(names, math.nan)

@@ -7,7 +7,6 @@ import json
 import sys
 
 import pandas as pd
-import torch
 from tqdm import tqdm
 
 from zcphar.cli.common import add_data_arguments, prepared_from_args
@@ -85,7 +84,6 @@ def run(args: argparse.Namespace) -> int:
         return score_into_run(args, names, specs)
     data = prepared_from_args(args)
     batch = fixed_batch(data.train, args.batch_size, seed=args.seed)
-    torch.manual_seed(args.seed)  # only matters with --dropout on
     options = {
         "seed": args.seed,
         "coverage": args.coverage,

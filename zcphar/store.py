@@ -30,7 +30,6 @@ from zcphar.checkpoint import write_atomic
 from zcphar.errors import ZcpharError
 
 DB_NAME = "zcphar.sqlite"
-PAPER_PROXIES = tuple("grad_norm snip grasp fisher jacob_cov plain synflow synflow_bn".split())
 SCORE_COLUMNS = tuple(
     "arch_id proxy value error coverage dropout batch_size batch_hash seconds".split()
 )
@@ -55,11 +54,6 @@ CREATE TABLE IF NOT EXISTS trainings (
     val_f1 TEXT, train_windows INTEGER, epochs INTEGER, seed INTEGER, seconds REAL, device TEXT,
     checkpoint TEXT, config TEXT, finished REAL, UNIQUE (arch_id, config_hash));
 """
-
-
-def noise_column(key: str) -> str:
-    """Column of the test F1 at one noise variance, e.g. ``best_test_f1_macro_noise_0.001``."""
-    return f"best_test_f1_macro_noise_{key}"
 
 
 def versions() -> dict[str, str]:
@@ -334,75 +328,17 @@ class RunStore:
         config_hash: str | None = None,
         batch_size: int | None = None,
     ) -> pd.DataFrame:
-        """Trained architectures in the column layout of the paper's published CSVs.
+        """Trained architectures in the paper's table layout (see `zcphar.paper_table`)."""
+        from zcphar.paper_table import paper_table
 
-        Columns: model_id, model_type, initial_val_f1_macro, best_val_f1_macro,
-        best_test_f1_macro, the eight paper proxies (NaN where not scored), train_flops, then
-        family, spec, params, flops and best_test_f1_macro_noise_<variance>. ``train_flops`` =
-        3 × forward FLOPs per window × training windows × epochs (backward ≈ 2 × forward).
-
-        Args:
-            coverage, dropout, batch_size: which stored scores fill the proxy columns.
-            config_hash: which training config; needed only when several were run.
-        """
-        train = self._one_config(self.trainings(), config_hash)
-        train = train[train["status"] == "ok"]
-        archs = self.architectures().set_index("id")
-        scores = self.scores(coverage, dropout, batch_size).set_index("arch_id")
-        table = pd.DataFrame({"model_id": train["arch_id"].to_numpy()})
-        ids = table["model_id"]
-        table["model_type"] = archs["model_type"].reindex(ids).to_numpy()
-        table["initial_val_f1_macro"] = train["initial_val_f1"].to_numpy()
-        table["best_val_f1_macro"] = train["best_val_f1"].to_numpy()
-        table["best_test_f1_macro"] = train["test_f1"].to_numpy()
-        for proxy in PAPER_PROXIES:
-            column = scores[proxy] if proxy in scores else pd.Series(dtype=float)
-            table[proxy] = column.reindex(ids).astype(float).to_numpy()
-        flops = archs["flops"].reindex(ids).to_numpy()
-        table["train_flops"] = (
-            3.0 * flops * train["train_windows"].to_numpy() * train["epochs"].to_numpy()
-        )
-        for column in ("family", "spec", "params", "flops"):
-            table[column] = archs[column].reindex(ids).to_numpy()
-        noise = [json.loads(text) for text in train["noise_test_f1"]]
-        for key in sorted({k for d in noise for k in d}, key=float):
-            table[noise_column(key)] = [d.get(key, float("nan")) for d in noise]
-        return table
+        return paper_table(self, coverage, dropout, config_hash=config_hash,
+                           batch_size=batch_size)
 
     def export_csv(self, out_dir: str | Path) -> list[Path]:
-        """Write architectures.csv, scores.csv, trainings.csv and paper_table.csv (one per
-        training config, ``paper_table_<hash>.csv``, when several) into `out_dir`."""
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        tables = {
-            "architectures": self.architectures(),
-            "scores": self.score_rows(),
-            "trainings": self.trainings(),
-        }
-        hashes = sorted(tables["trainings"]["config_hash"].unique())
-        if not hashes:  # nothing trained yet: the header alone
-            tables["paper_table"] = self.paper_table()
-        for h in hashes:
-            name = "paper_table" if len(hashes) == 1 else f"paper_table_{h}"
-            tables[name] = self.paper_table(config_hash=h)
-        written = []
-        for name, frame in tables.items():
-            frame.to_csv(out / f"{name}.csv", index=False)
-            written.append(out / f"{name}.csv")
-        return written
+        """Write every table of the run as CSV (see `zcphar.paper_table.export_csv`)."""
+        from zcphar.paper_table import export_csv
 
-    # -- helpers -------------------------------------------------------------------------------
-    def _one_config(self, trainings: pd.DataFrame, config_hash: str | None) -> pd.DataFrame:
-        hashes = sorted(trainings["config_hash"].unique())
-        if config_hash is None and len(hashes) > 1:
-            raise ZcpharError(f"the run has several training configs {hashes}; choose one of them")
-        if config_hash is not None:
-            if config_hash not in hashes:
-                raise ZcpharError(
-                    f"unknown training config {config_hash!r}; choose one of: {', '.join(hashes)}"
-                )
-            trainings = trainings[trainings["config_hash"] == config_hash]
-        return trainings.reset_index(drop=True)
+        return export_csv(self, out_dir)
 
     def _count(self, table: str) -> int:
         return self._conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]

@@ -126,3 +126,34 @@ def prepared_from_args(args: argparse.Namespace) -> PreparedDataset:
     """Prepare (or load from the cache) the dataset the parsed arguments describe."""
     return prepare(args.dataset, options_from_args(args), data_dir=args.data_dir,
                    reader_options=reader_options_from_args(args), use_cache=not args.no_cache)
+
+
+def add_execution_arguments(parser: argparse.ArgumentParser) -> None:
+    """--engine, --workers, --address, --num-cpus, --gpus-per-job, --device, --quiet."""
+    ex = parser.add_argument_group("execution")
+    ex.add_argument("--engine", choices=("local", "ray"), default="local")
+    ex.add_argument("--workers", type=int, default=0, help="local process pool (0: in-process)")
+    ex.add_argument("--address", help="Ray cluster to join (default: a private local Ray)")
+    ex.add_argument("--num-cpus", type=int, help="CPUs of the private local Ray")
+    ex.add_argument("--gpus-per-job", type=float, default=0.0, help="GPUs per Ray task")
+    ex.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    ex.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def executor_from_args(args: argparse.Namespace):
+    from zcphar.execute import get_executor
+
+    return get_executor(args.engine, workers=args.workers, address=args.address,
+                        gpus_per_job=args.gpus_per_job, num_cpus=args.num_cpus)
+
+
+def device_from_args(args: argparse.Namespace) -> str:
+    import torch
+
+    if args.gpus_per_job > 0:
+        return "cuda"
+    if args.device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if args.device == "cuda" and not torch.cuda.is_available():
+        raise ZcpharError("--device cuda: no CUDA device here; choose one of: auto, cpu")
+    return args.device

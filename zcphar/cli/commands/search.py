@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import argparse
 
-from zcphar.cli.commands.run import add_execution_arguments, device_from_args, executor_from_args
 from zcphar.cli.common import (
     add_data_arguments,
+    add_execution_arguments,
+    device_from_args,
+    executor_from_args,
     options_from_args,
     prepared_from_args,
     reader_options_from_args,

@@ -13,6 +13,9 @@ import argparse
 
 from zcphar.cli.common import (
     add_data_arguments,
+    add_execution_arguments,
+    device_from_args,
+    executor_from_args,
     options_from_args,
     prepared_from_args,
     reader_options_from_args,
@@ -59,20 +62,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     cfg.add_argument("--noise-variances", metavar="V,V", help="test noise variances")
     cfg.add_argument("--amp", action="store_true", help="bfloat16 autocast on CUDA")
     cfg.add_argument("--channels-last", action="store_true", help="(N, T, C) windows on CUDA")
-    cfg.add_argument(
-        "--device",
-        choices=("auto", "cpu", "cuda"),
-        default="auto",
-        help="where each job trains (auto: cuda if available)",
-    )
-    ex = parser.add_argument_group("execution")
-    ex.add_argument("--engine", choices=("local", "ray"), default="local")
-    ex.add_argument("--workers", type=int, default=0, help="local process pool (0: in-process)")
-    ex.add_argument("--address", help="Ray cluster to join (default: a private local Ray)")
-    ex.add_argument("--num-cpus", type=int, help="CPUs of the private local Ray")
-    ex.add_argument("--gpus-per-job", type=float, default=0.0, help="GPUs per Ray task")
-    ex.add_argument("--retry-failed", action="store_true", help="re-run failed trainings")
-    ex.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_execution_arguments(parser)
+    parser.add_argument("--retry-failed", action="store_true", help="re-run failed trainings")
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
@@ -91,16 +82,6 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
             raise ZcpharError(f"--noise-variances {args.noise_variances!r}: {err}") from err
     changes["amp"], changes["channels_last"] = args.amp, args.channels_last
     return TrainConfig.preset(args.preset, **changes)
-
-
-def _device(choice: str) -> str:
-    import torch
-
-    if choice == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if choice == "cuda" and not torch.cuda.is_available():
-        raise ZcpharError("--device cuda: no CUDA device here; choose one of: auto, cpu")
-    return choice
 
 
 def _specs(args: argparse.Namespace, store, prepared) -> list:
@@ -129,11 +110,11 @@ def _specs(args: argparse.Namespace, store, prepared) -> list:
 
 
 def run(args: argparse.Namespace) -> int:
-    from zcphar.execute import data_ref, get_executor, train_architectures
+    from zcphar.execute import data_ref, train_architectures
     from zcphar.store import RunStore
 
     config = config_from_args(args)
-    device = "cuda" if args.gpus_per_job > 0 else _device(args.device)
+    device = device_from_args(args)
     prepared = prepared_from_args(args)
     data = data_ref(
         args.dataset,
@@ -152,13 +133,7 @@ def run(args: argparse.Namespace) -> int:
             },
         )
         specs = _specs(args, store, prepared)
-        executor = get_executor(
-            args.engine,
-            workers=args.workers,
-            address=args.address,
-            gpus_per_job=args.gpus_per_job,
-            num_cpus=args.num_cpus,
-        )
+        executor = executor_from_args(args)
         with executor:
             counts = train_architectures(
                 store,

@@ -5,8 +5,9 @@ resampled rows. Intervals are percentile intervals. A paired difference (e.g. th
 `extended` minus that of `reference` coverage) is computed on the *same* resamples, so the
 interval reflects the comparison and not the pool's luck.
 
-Ties: Spearman uses average ranks; top-k selection breaks ties by row order (stable sort), as
-on the full pool the ids do (the resampled copies of one candidate are adjacent).
+Ties: Spearman uses average ranks; top-k selection breaks ties by row order (stable sort).
+Callers that sort rows by ``model_id`` (as `zcphar.study.compare` does) get the point estimate
+with the same tie-breaking as `zcphar.evaluate`; within a resample, ties follow draw order.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ cluster (``--engine ray --address ...``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from zcphar.errors import unknown_choice
@@ -42,7 +42,6 @@ class StudyPreset:
     batch_size: int = 256
     score_modes: tuple[tuple[str, str], ...] = SCORE_MODES
     train_top: int | None = None
-    notes: dict[str, Any] = field(default_factory=dict)
 
     def with_(self, **changes: Any) -> StudyPreset:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})

@@ -158,7 +158,7 @@ def _summarise(store, specs, ids, config, data, batch_size, export) -> SearchRes
         latency_ms=cpu_latency_ms(model, data.num_channels, data.window),
         checkpoint=str(best["checkpoint"]),
         export=exported,
-        candidates=len({s.id for s in specs}),
+        candidates=len(specs),  # sample_into keeps each spec once
         trained=len(runs),
         score_seconds=score_seconds,
         train_seconds=train_seconds,

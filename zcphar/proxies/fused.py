@@ -6,10 +6,12 @@ Per chunk of the batch (one chunk unless memory says otherwise):
    modules' outputs (fisher);
 2. ``autograd.grad(L, weights + activations)`` → ``g`` and ``dL/da`` → grad_norm, snip, plain,
    fisher. No double-backward graph unless grasp needs it (double-backward plan, one chunk);
-3. grasp's ``H g``, exact, by the cheapest product measured (`choose_hvp`):
-   ``double_backward`` (reverse over the graph of step 2, built with create_graph only when
-   grasp is asked; the same dropout mask) or ``jvp`` (forward-over-reverse, ``torch.func.jvp``
-   of ``torch.func.grad``; not for LSTMs on CPU oneDNN, BatchNorm or active dropout);
+3. grasp, exact, from the graph of step 2 (built with create_graph only when grasp is asked;
+   the same dropout mask): ``Wᵀ H g = gᵀ ∇φ − ‖g‖²`` with ``φ = Σ ⟨W, ĝ_W⟩``, one reverse
+   pass (`grasp_by_saliency_gradient`; for Conv/Linear ``⟨W, ĝ_W⟩ = ⟨a − b, ∂L/∂a⟩``, so the
+   weight-gradient nodes are never differentiated). When the batch is chunked, ``H g`` is
+   taken chunk by chunk by ``double_backward`` or ``jvp`` (forward-over-reverse; not for
+   LSTMs on CPU oneDNN, BatchNorm or active dropout), see `choose_hvp`;
 4. ``autograd.grad(outputs, x, ones)`` on the same graph → input Jacobian → jacob_cov;
 
 plus one float64 batch-of-one functional call for synflow (once when the model has no
@@ -29,6 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from zcphar.errors import ZcpharError
 from zcphar.proxies.coverage import (
     counted_modules,
     counted_weight_names,
@@ -39,8 +42,16 @@ from zcphar.proxies.coverage import (
 )
 from zcphar.proxies.fisher import channel_sums, fisher_of, module_activation
 from zcphar.proxies.gradient import grad_norm_of, plain_of, snip_of
-from zcphar.proxies.grasp import grasp_of, hessian_grad_double_backward, hessian_grad_jvp
+from zcphar.proxies.grasp import (
+    LINEAR_IN_WEIGHT,
+    grasp_by_saliency_gradient,
+    grasp_of,
+    hessian_grad_double_backward,
+    hessian_grad_jvp,
+    saliency_term,
+)
 from zcphar.proxies.jacob_cov import jacob_cov_of
+from zcphar.proxies.recurrent import LayerTrace, lstm_saliency, unrolled_lstms
 from zcphar.proxies.synflow import synflow_of
 
 FIRST_ORDER = ("grad_norm", "snip", "plain", "fisher")
@@ -88,8 +99,8 @@ class _Pass:
     grads: list[torch.Tensor] | None = None
     squared: list[torch.Tensor] | None = None
     jacobian: list[torch.Tensor] = field(default_factory=list)
-    hg: list[torch.Tensor] | None = None
-    hg_seconds: float = 0.0  # H g taken inside the first pass, charged to grasp
+    grasp: float | None = None  # taken inside the first pass (single chunk)
+    hg_seconds: float = 0.0  # its time, charged to grasp
 
 
 def _add(total: list[torch.Tensor] | None, part: Sequence[torch.Tensor]) -> list[torch.Tensor]:
@@ -119,48 +130,98 @@ def lstm_grasp_guard(model: nn.Module, active: bool) -> Iterator[None]:
 
 
 def _first_pass_chunk(model, xc, yc, n, want, acc: _Pass, coverage, graph_grasp) -> None:
-    """Forward + first-order gradients (+ H g on the same graph) + input Jacobian, one chunk."""
+    """Forward + first-order gradients (+ grasp on the same graph) + input Jacobian, one chunk."""
+    counted = counted_modules(model, coverage)
     weights = counted_weights(model, coverage) if want["grads"] else []
-    modules = [c.module for c in counted_modules(model, coverage)] if want["fisher"] else []
-    acts: list[torch.Tensor] = []
-    hooks = [
-        m.register_forward_hook(lambda m, i, o: acts.append(module_activation(m, o)))
-        for m in modules
-    ]
+    fisher = counted if want["fisher"] else []
+    linear = [c for c in counted if graph_grasp and type(c.module) in LINEAR_IN_WEIGHT]
+    outputs: dict[nn.Module, list[torch.Tensor]] = {c.module: [] for c in fisher + linear}
+    hooks = [m.register_forward_hook(lambda m, i, o: outputs[m].append(o)) for m in outputs]
     xc = xc.detach().requires_grad_(want["jacob"])
     try:
-        with lstm_grasp_guard(model, graph_grasp):
+        with lstm_grasp_guard(model, graph_grasp), unrolled_lstms(model, graph_grasp) as traces:
             out = model(xc)  # (n_chunk, K)
     finally:
         for h in hooks:
             h.remove()
-    if weights or acts:
+    acts = [_single_activation(c.module, outputs[c.module]) for c in fisher]
+    linear = [c for c in linear if len(outputs[c.module]) == 1]  # others: the generic term
+    traces = _complete_traces(counted, traces)
+    targets = _distinct(weights + [a for a in acts if a is not None]
+                        + [outputs[c.module][0] for c in linear]
+                        + [t.projection for t in traces])  # fmt: skip
+    if targets:
         loss = F.cross_entropy(out, yc, reduction="sum") / n
-        grads = torch.autograd.grad(
+        found = torch.autograd.grad(
             loss,
-            weights + acts,
+            targets,
             retain_graph=want["jacob"] or graph_grasp,
             create_graph=graph_grasp,
             allow_unused=True,
         )
-        grads = [
-            torch.zeros_like(t) if g is None else g
-            for t, g in zip(weights + acts, grads, strict=True)
-        ]
-        g_w, g_a = grads[: len(weights)], grads[len(weights) :]
+        grad_of = {
+            id(t): torch.zeros_like(t) if g is None else g
+            for t, g in zip(targets, found, strict=True)
+        }
+        g_w = [grad_of[id(w)] for w in weights]
         acc.grads = _add(acc.grads, [g.detach() for g in g_w])
         sq = [
-            channel_sums(m, a, g.detach()).pow(2).sum(0)
-            for m, a, g in zip(modules, acts, g_a, strict=True)
+            torch.zeros(_channels(c.module), dtype=out.dtype, device=out.device)
+            if a is None
+            else channel_sums(c.module, a, grad_of[id(a)].detach()).pow(2).sum(0)
+            for c, a in zip(fisher, acts, strict=True)
         ]
         acc.squared = _add(acc.squared, sq)
         if graph_grasp:
             start = time.perf_counter()
-            acc.hg = hessian_grad_double_backward(g_w, acc.grads, weights, want["jacob"])
+            phi = _weight_saliency(counted, linear, traces, outputs, grad_of)
+            acc.grasp = grasp_by_saliency_gradient(phi, acc.grads, weights, want["jacob"])
             acc.hg_seconds += time.perf_counter() - start
     if want["jacob"]:
         (jac,) = torch.autograd.grad(out, xc, torch.ones_like(out))
         acc.jacobian.append(jac.detach())
+
+
+def _single_activation(module: nn.Module, outputs: list) -> torch.Tensor | None:
+    """The activation fisher reads from a module called once (None: never called)."""
+    if len(outputs) > 1:
+        raise ZcpharError(f"fisher: {type(module).__name__} is called {len(outputs)} times "
+                          "per forward; it needs each counted module called once")  # fmt: skip
+    return module_activation(module, outputs[0]) if outputs else None
+
+
+def _channels(module: nn.Module) -> int:
+    return module.hidden_size if isinstance(module, nn.LSTM) else module.weight.shape[0]
+
+
+def _distinct(tensors: list[torch.Tensor]) -> list[torch.Tensor]:
+    return list({id(t): t for t in tensors}.values())
+
+
+def _complete_traces(counted, traces: list[LayerTrace]) -> list[LayerTrace]:
+    """The traces of the counted LSTMs that ran unrolled exactly once (all their layers)."""
+    kept = []
+    for m in dict.fromkeys(c.module for c in counted):
+        mine = [t for t in traces if t.module is m]
+        if [t.layer for t in mine] == list(range(getattr(m, "num_layers", 0))):
+            kept += mine
+    return kept
+
+
+def _weight_saliency(counted, linear, traces, outputs, grad_of) -> torch.Tensor:
+    """``φ = Σ ⟨W, ∂L/∂W⟩`` over the counted weights, differentiable: ``⟨a − b, ∂L/∂a⟩`` for the
+    modules linear in their weight (`saliency_term`), ``⟨G − b, ∂L/∂P⟩`` for unrolled LSTMs
+    (`lstm_saliency`), ``⟨W, ĝ_W⟩`` for the others."""
+    by_output = {c.module for c in linear}
+    unrolled = {t.module for t in traces}
+    terms = [lstm_saliency(traces, grad_of)] if traces else []
+    for c in counted:
+        if c.module in by_output:
+            a = outputs[c.module][0]
+            terms.append(saliency_term(c.module, a, grad_of[id(a)]))
+        elif c.module not in unrolled:
+            terms += [(w * grad_of[id(w)]).sum() for w in map(c.module.get_parameter, c.weights)]
+    return torch.stack(terms).sum() if terms else torch.zeros(())
 
 
 def _hessian_grad(model, x, y, grads, coverage, hvp, chunk_size) -> list[torch.Tensor]:
@@ -174,7 +235,7 @@ def _hessian_grad(model, x, y, grads, coverage, hvp, chunk_size) -> list[torch.T
             hv = hessian_grad_jvp(model, xc, yc, dict(zip(names, grads, strict=True)), 1.0 / n)
             total = _add(total, [hv[k] for k in names])
             continue
-        with lstm_grasp_guard(model, True):
+        with lstm_grasp_guard(model, True), unrolled_lstms(model):
             out = model(xc)
         loss = F.cross_entropy(out, yc, reduction="sum") / n
         graded = torch.autograd.grad(loss, weights, create_graph=True, allow_unused=True)
@@ -275,11 +336,9 @@ def _grasp_value(model, x, y, acc: _Pass, coverage, hvp, chunk_size) -> dict[str
     weights = counted_weights(model, coverage)
     if not weights:
         return {"grasp": 0.0}
-    hg = (
-        acc.hg
-        if acc.hg is not None
-        else _hessian_grad(model, x, y, acc.grads, coverage, hvp, chunk_size)
-    )
+    if acc.grasp is not None:
+        return {"grasp": acc.grasp}
+    hg = _hessian_grad(model, x, y, acc.grads, coverage, hvp, chunk_size)
     return {"grasp": grasp_of(weights, [h.detach() for h in hg])}
 
 

@@ -1,0 +1,185 @@
+"""The unrolled LSTM and the saliency forms grasp is taken from, against the library LSTM and
+naive autograd."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from zcphar.proxies import score
+from zcphar.proxies.grasp import grasp_by_saliency_gradient, saliency_term
+from zcphar.proxies.recurrent import lstm_saliency, supported, unrolled_lstms
+
+
+def _lstm(num_layers: int, batch_first: bool, bias: bool, dropout: float = 0.0) -> nn.LSTM:
+    torch.manual_seed(num_layers + 2 * batch_first + 4 * bias)
+    return nn.LSTM(3, 5, num_layers=num_layers, batch_first=batch_first, bias=bias,
+                   dropout=dropout).double()  # fmt: skip
+
+
+@pytest.mark.parametrize("num_layers", [1, 2])
+@pytest.mark.parametrize("batch_first", [True, False])
+@pytest.mark.parametrize("bias", [True, False])
+def test_unrolled_lstm_equals_library(num_layers: int, batch_first: bool, bias: bool) -> None:
+    lstm = _lstm(num_layers, batch_first, bias)
+    x = torch.randn(4, 7, 3, dtype=torch.float64)
+    hx = (torch.randn(num_layers, 7 if not batch_first else 4, 5, dtype=torch.float64),) * 2
+    for state in (None, hx):
+        expected_out, (expected_h, expected_c) = lstm(x, state)
+        with unrolled_lstms(lstm) as traces:
+            out, (h, c) = lstm(x, state)
+        assert len(traces) == num_layers and [t.layer for t in traces] == list(range(num_layers))
+        torch.testing.assert_close(out, expected_out, rtol=1e-12, atol=1e-12)
+        torch.testing.assert_close(h, expected_h, rtol=1e-12, atol=1e-12)
+        torch.testing.assert_close(c, expected_c, rtol=1e-12, atol=1e-12)
+    assert "forward" not in vars(lstm)  # the library forward is back
+
+
+def test_unrolled_lstm_second_derivatives_equal_library() -> None:
+    """H v through the unrolled graph (stack backward = unbind) equals the library's."""
+    lstm, head = _lstm(2, True, True), nn.Linear(5, 3).double()
+    x, y = torch.randn(6, 9, 3, dtype=torch.float64), torch.tensor([0, 1, 2, 0, 1, 2])
+    weights = list(lstm.parameters())
+    v = [torch.randn_like(w) for w in weights]
+
+    def hessian_vector(unrolled: bool) -> list[torch.Tensor]:
+        with unrolled_lstms(lstm, unrolled):
+            loss = F.cross_entropy(head(lstm(x)[0][:, -1]), y)
+        grads = torch.autograd.grad(loss, weights, create_graph=True)
+        return torch.autograd.grad(
+            sum((a * b).sum() for a, b in zip(v, grads, strict=True)), weights
+        )
+
+    for a, b in zip(hessian_vector(True), hessian_vector(False), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_unsupported_lstms_keep_the_library_forward() -> None:
+    bidirectional = nn.LSTM(3, 4, bidirectional=True)
+    projected = nn.LSTM(3, 4, proj_size=2)
+    assert not supported(bidirectional) and not supported(projected) and supported(nn.LSTM(3, 4))
+    model = nn.ModuleList([bidirectional, projected])
+    with unrolled_lstms(model) as traces:
+        bidirectional(torch.randn(5, 2, 3))
+        assert "forward" not in vars(bidirectional) and traces == []
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_lstm_saliency_equals_weight_dot_gradient(bias: bool) -> None:
+    """``⟨G − b, ∂L/∂P⟩`` = Σ ⟨W, ∂L/∂W⟩ over weight_ih and weight_hh, by naive autograd."""
+    lstm, head = _lstm(2, True, bias), nn.Linear(5, 3).double()
+    x, y = torch.randn(6, 9, 3, dtype=torch.float64), torch.tensor([0, 1, 2, 0, 1, 2])
+    with unrolled_lstms(lstm) as traces:
+        loss = F.cross_entropy(head(lstm(x)[0][:, -1]), y)
+    weights = [p for n, p in lstm.named_parameters() if n.startswith("weight")]
+    found = torch.autograd.grad(loss, weights + [t.projection for t in traces])
+    expected = sum(float((w.detach() * g).sum()) for w, g in zip(weights, found, strict=True))
+    grad_of = {id(t.projection): g for t, g in zip(traces, found[len(weights) :], strict=True)}
+    assert float(lstm_saliency(traces, grad_of)) == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    "module, shape",
+    [
+        (nn.Conv1d(3, 4, 3), (5, 3, 11)),
+        (nn.Conv1d(3, 4, 3, bias=False, stride=2, padding=1), (5, 3, 11)),
+        (nn.Conv2d(3, 4, (2, 3), groups=1), (5, 3, 6, 7)),
+        (nn.Linear(3, 4), (5, 3)),
+        (nn.Linear(3, 4), (5, 8, 3)),  # sequence input: bias on the last axis
+    ],
+)
+def test_saliency_term_equals_weight_dot_gradient(module: nn.Module, shape: tuple) -> None:
+    module = module.double()
+    x = torch.randn(*shape, dtype=torch.float64)
+    out = module(x)
+    loss = (out.tanh() * torch.linspace(-1, 1, out.numel(), dtype=torch.float64).view_as(out)).sum()
+    grad_w, grad_out = torch.autograd.grad(loss, [module.weight, out])
+    expected = float((module.weight * grad_w).sum())
+    assert float(saliency_term(module, out, grad_out)) == pytest.approx(expected, rel=1e-12)
+
+
+def test_grasp_by_saliency_gradient_equals_w_dot_hessian_gradient() -> None:
+    """``gᵀ∇φ − ‖g‖²`` = ``Wᵀ H g`` with H g from a float64 central difference of the gradient."""
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(4, 6), nn.Tanh(), nn.Linear(6, 3)).double()
+    x, y = torch.randn(10, 4, dtype=torch.float64), torch.arange(10) % 3
+    weights = [net[0].weight, net[2].weight]
+
+    def gradient() -> list[torch.Tensor]:
+        return list(torch.autograd.grad(F.cross_entropy(net(x), y), weights))
+
+    grads = gradient()
+    loss = F.cross_entropy(net(x), y)
+    found = torch.autograd.grad(loss, weights, create_graph=True)
+    phi = sum((w * g).sum() for w, g in zip(weights, found, strict=True))
+    value = grasp_by_saliency_gradient(phi, [g.detach() for g in grads], weights)
+    eps, shifted = 1e-5, []
+    for sign in (1, -1):
+        with torch.no_grad():
+            for w, g in zip(weights, grads, strict=True):
+                w += sign * eps * g
+        shifted.append(gradient())
+        with torch.no_grad():
+            for w, g in zip(weights, grads, strict=True):
+                w -= sign * eps * g
+    hg = [(a - b) / (2 * eps) for a, b in zip(*shifted, strict=True)]
+    expected = -sum(float((w * h).sum()) for w, h in zip(weights, hg, strict=True))
+    assert value == pytest.approx(expected, rel=1e-7)
+
+
+class SharedHead(nn.Module):
+    """The head is registered before the body and one Linear is called twice: the saliency form
+    of grasp falls back to ``⟨W, ĝ_W⟩`` for it, and fisher refuses a module called twice."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.head = nn.Linear(6, 3)
+        self.conv = nn.Conv1d(3, 6, 3)
+        self.mix = nn.Linear(6, 6)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.conv(x).relu().amax(2)
+        return self.head(self.mix(self.mix(h).tanh()))
+
+
+def test_module_order_and_shared_modules_agree_with_per_proxy() -> None:
+    torch.manual_seed(1)
+    model = SharedHead().double()
+    x, y = torch.randn(8, 3, 12, dtype=torch.float64), torch.arange(8) % 3
+    names = ["grasp", "snip", "jacob_cov"]
+    fused, ref = score(model, x, y, names), score(model, x, y, names, path="per_proxy")
+    for name in names:
+        assert fused[name] == pytest.approx(ref[name], rel=1e-9), name
+
+
+class HeadFirst(nn.Module):
+    """Registered head, then body; called body, then head."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.head = nn.Linear(6, 3)
+        self.conv = nn.Conv1d(3, 6, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.conv(x).relu().amax(2))
+
+
+def test_fisher_pairs_activations_with_their_modules() -> None:
+    torch.manual_seed(2)
+    model = HeadFirst().double()
+    x, y = torch.randn(8, 3, 12, dtype=torch.float64), torch.arange(8) % 3
+    fused = score(model, x, y, ["fisher", "grasp"])
+    ref = score(model, x, y, ["fisher", "grasp"], path="per_proxy")
+    assert fused["fisher"] == pytest.approx(ref["fisher"], rel=1e-9)
+    assert fused["grasp"] == pytest.approx(ref["grasp"], rel=1e-9)
+
+
+def test_fisher_refuses_a_module_called_twice() -> None:
+    from zcphar.proxies import score_detailed
+
+    model = SharedHead().double()
+    x, y = torch.randn(8, 3, 12, dtype=torch.float64), torch.arange(8) % 3
+    result = score_detailed(model, x, y, ["fisher"])
+    assert "called 2 times" in result.errors["fisher"]

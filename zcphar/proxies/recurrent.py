@@ -1,0 +1,139 @@
+"""nn.LSTM unrolled into plain tensor ops, for the graph that grasp differentiates twice.
+
+The fused engine builds one graph with ``create_graph`` and takes grasp from it (see
+`zcphar.proxies.fused`). Through the library LSTM that graph is costly on every backend:
+cuDNN cannot double-backward at all, oneDNN's kernel double-backwards slowly, and the native
+loop stacks its per-step outputs with ``torch.stack``, whose backward is one ``select`` per
+step; differentiating those selects again allocates a zero tensor of the whole sequence per
+step (O(T²) memory traffic, ~30 % of the double backward for T = 100).
+
+`unrolled_lstms` swaps, for the duration of a block, the forward of every supported
+``nn.LSTM`` of a model (unidirectional, no projection) for `unrolled_forward`: the same
+arithmetic (gate order i, f, g, o; inter-layer dropout in train mode), the input projection
+of all steps in one matmul, per-step outputs joined by `_StackSteps` (backward: one
+``unbind``). It records per layer the projection ``P = x W_ihᵀ + b`` and the gate
+pre-activations, from which the fused engine forms ``⟨W_ih, ∂L/∂W_ih⟩ + ⟨W_hh, ∂L/∂W_hh⟩ =
+⟨G − b, ∂L/∂P⟩`` (`lstm_saliency`) without differentiating the weight-gradient nodes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class _StackSteps(torch.autograd.Function):
+    """``torch.stack(steps, 1)`` whose backward is a single ``unbind`` (differentiable again)."""
+
+    @staticmethod
+    def forward(ctx, *steps: torch.Tensor) -> torch.Tensor:
+        return torch.stack(steps, 1)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        return grad.unbind(1)
+
+
+@dataclass
+class LayerTrace:
+    """One layer of one unrolled call: the tensors its saliency term needs.
+
+    Attributes:
+        module: the ``nn.LSTM``.
+        layer: the layer index inside it.
+        projection: ``P = x W_ihᵀ + b_ih + b_hh``, (N, T, 4H); ``∂L/∂P`` = ``∂L/∂gates``.
+        gates: the gate pre-activations of every step, each (N, 4H).
+    """
+
+    module: nn.LSTM
+    layer: int
+    projection: torch.Tensor
+    gates: list[torch.Tensor] = field(default_factory=list)
+
+
+def supported(module: nn.Module) -> bool:
+    """Whether `unrolled_forward` reproduces this module (unidirectional LSTM, no projection)."""
+    return isinstance(module, nn.LSTM) and not module.bidirectional and module.proj_size == 0
+
+
+def _layer(module: nn.LSTM, k: int, x: torch.Tensor, h: torch.Tensor, c: torch.Tensor,
+           traces: list[LayerTrace]):  # fmt: skip
+    """Layer `k` over a batch-first sequence ``x`` (N, T, C) from state ``h``, ``c`` (N, H)."""
+    w_ih, w_hh = getattr(module, f"weight_ih_l{k}"), getattr(module, f"weight_hh_l{k}")
+    bias = (
+        getattr(module, f"bias_ih_l{k}") + getattr(module, f"bias_hh_l{k}") if module.bias else None
+    )
+    trace = LayerTrace(module, k, F.linear(x, w_ih, bias))
+    w_hh_t = w_hh.t()
+    steps = []
+    for p in trace.projection.unbind(1):
+        gates = torch.addmm(p, h, w_hh_t)
+        trace.gates.append(gates)
+        i, f, g, o = gates.chunk(4, 1)
+        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+        h = torch.sigmoid(o) * torch.tanh(c)
+        steps.append(h)
+    traces.append(trace)
+    return _StackSteps.apply(*steps), h, c
+
+
+def unrolled_forward(module: nn.LSTM, traces: list[LayerTrace], input: torch.Tensor, hx=None):
+    """``module(input, hx)`` by plain tensor ops (falls back to the library for unbatched input).
+
+    Returns what ``nn.LSTM.forward`` returns: ``(output, (h_n, c_n))``.
+    """
+    if input.dim() != 3:
+        return nn.LSTM.forward(module, input, hx)
+    x = input if module.batch_first else input.transpose(0, 1)
+    n, hidden = x.shape[0], module.hidden_size
+    if hx is None:
+        zeros = x.new_zeros(module.num_layers, n, hidden)
+        hx = (zeros, zeros)
+    h_n, c_n = [], []
+    for k in range(module.num_layers):
+        if k and module.dropout and module.training:
+            x = F.dropout(x, module.dropout, training=True)
+        x, h, c = _layer(module, k, x, hx[0][k], hx[1][k], traces)
+        h_n.append(h)
+        c_n.append(c)
+    out = x if module.batch_first else x.transpose(0, 1)
+    return out, (torch.stack(h_n), torch.stack(c_n))
+
+
+@contextmanager
+def unrolled_lstms(model: nn.Module, active: bool = True) -> Iterator[list[LayerTrace]]:
+    """Inside the block, every supported ``nn.LSTM`` of `model` runs `unrolled_forward`.
+
+    Yields:
+        The list the calls append their `LayerTrace` to (empty when not `active`).
+    """
+    traces: list[LayerTrace] = []
+    swapped = [m for m in model.modules() if supported(m)] if active else []
+    for m in swapped:
+        m.forward = lambda input, hx=None, m=m: unrolled_forward(m, traces, input, hx)
+    try:
+        yield traces
+    finally:
+        for m in swapped:
+            del m.forward
+
+
+def lstm_saliency(traces: list[LayerTrace], grad_of: dict[int, torch.Tensor]) -> torch.Tensor:
+    """``Σ ⟨W_ih, ∂L/∂W_ih⟩ + ⟨W_hh, ∂L/∂W_hh⟩`` over the traced layers, differentiable.
+
+    Per layer ``x W_ihᵀ + h W_hhᵀ = G − b`` (the gates less both biases) and ``∂L/∂G = ∂L/∂P``,
+    so the term is ``⟨G − b, ∂L/∂P⟩``. `grad_of` maps ``id(P)`` to ``∂L/∂P`` (with graph).
+    """
+    terms = []
+    for t in traces:
+        gates = torch.stack(t.gates, 1)
+        if t.module.bias:
+            k = t.layer
+            gates = gates - getattr(t.module, f"bias_ih_l{k}") - getattr(t.module, f"bias_hh_l{k}")
+        terms.append((gates * grad_of[id(t.projection)]).sum())
+    return torch.stack(terms).sum()

@@ -89,6 +89,33 @@ def test_chunked_jvp_hessian_product_matches() -> None:
             assert relative(out.values["grasp"], expected) <= 1e-9
 
 
+@pytest.mark.parametrize("family", ["cnn", "lstm"])
+def test_grasp_methods_agree(family: str) -> None:
+    """saliency (Wᵀ H g from ∇φ) == the H g vector by double backward (== jvp for CNNs)."""
+    from zcphar.proxies.fused import fused_scores
+    from zcphar.proxies.state import scoring_state
+
+    x, y = batch(5)
+    methods = ["saliency", "double_backward"] + (["jvp"] if family == "cnn" else [])
+    for i, spec in enumerate(sampled(family, 4, seed=5)):
+        model = build(spec, C, CLASSES, seed=i).double()
+        with scoring_state(model):
+            found = {m: fused_scores(model, x.double(), y, ["grasp"], hvp=m) for m in methods}
+        for m in methods:
+            assert found[m].errors == {}
+            assert (
+                relative(found[m].values["grasp"], found["double_backward"].values["grasp"]) <= 1e-9
+            )
+
+
+def test_unknown_grasp_method_lists_the_choices() -> None:
+    from zcphar.proxies.fused import fused_scores
+
+    model = build(sampled("cnn", 1)[0], C, CLASSES, seed=0)
+    with pytest.raises(ZcpharError, match="saliency.*double_backward.*jvp"):
+        fused_scores(model, *batch(), ["grasp"], hvp="newton")
+
+
 class ChunkLimited(nn.Module):
     """Raises torch.OutOfMemoryError for batches above `limit` windows."""
 

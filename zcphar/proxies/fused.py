@@ -22,40 +22,35 @@ on the chunking (exactly so unless BatchNorm couples the samples of a chunk).
 from __future__ import annotations
 
 import time
-import warnings
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from zcphar.errors import ZcpharError
+from zcphar.errors import ZcpharError, unknown_choice
 from zcphar.proxies.coverage import (
     counted_modules,
     counted_weight_names,
     counted_weights,
     has_batchnorm,
-    has_lstm,
-    model_device,
 )
 from zcphar.proxies.fisher import channel_sums, fisher_of, module_activation
 from zcphar.proxies.gradient import grad_norm_of, plain_of, snip_of
-from zcphar.proxies.grasp import (
-    LINEAR_IN_WEIGHT,
-    grasp_by_saliency_gradient,
-    grasp_of,
-    hessian_grad_double_backward,
-    hessian_grad_jvp,
-    saliency_term,
-)
+from zcphar.proxies.grasp import grasp_of, hessian_grad_double_backward, hessian_grad_jvp
 from zcphar.proxies.jacob_cov import jacob_cov_of
-from zcphar.proxies.recurrent import LayerTrace, lstm_saliency, unrolled_lstms
+from zcphar.proxies.recurrent import lstm_grasp_guard, unrolled_lstms
+from zcphar.proxies.saliency import (
+    LINEAR_IN_WEIGHT,
+    complete_traces,
+    grasp_by_saliency_gradient,
+    weight_saliency,
+)
 from zcphar.proxies.synflow import synflow_of
 
 FIRST_ORDER = ("grad_norm", "snip", "plain", "fisher")
-HVP_CHOICES = ("auto", "jvp", "double_backward")
+HVP_CHOICES = ("auto", "saliency", "double_backward", "jvp")
 
 
 @dataclass
@@ -81,15 +76,18 @@ class FusedOutcome:
 
 
 def choose_hvp(model: nn.Module, dropout: str) -> str:
-    """The Hessian-gradient product the fused engine uses by default: ``double_backward``.
+    """How the fused engine takes grasp by default: ``saliency``, for every model.
 
-    Measured on CPU with torch 2.13 (docs/benchmarks.md, "Proxy engine"), reverse-over-reverse
-    on the graph of the first-order pass beats forward-over-reverse for both families: CNNs
-    (64-128 channels) 2.9 vs 3.9-8.4 training steps for gradient + H g; LSTMs cannot use
-    ``jvp`` under oneDNN at all (without oneDNN: 8.3 vs 7.1 steps). ``jvp`` stays available
-    (``hvp="jvp"``) for models without LSTM, BatchNorm or active dropout.
+    ``saliency``: ``Wᵀ H g = gᵀ ∇φ − ‖g‖²`` by one reverse pass over the graph of the
+    first-order pass (one chunk; chunked batches use ``double_backward``).
+    ``double_backward``: the vector ``H g`` by reverse-over-reverse on that graph, then
+    ``Σ −W ⊙ H g`` (chunk by chunk when chunked).
+    ``jvp``: ``H g`` by forward-over-reverse (no LSTM on CPU oneDNN, no BatchNorm, no active
+    dropout).
+    Measured on CPU with torch 2.13 (docs/benchmarks.md, "Proxy engine"), ``saliency`` is the
+    cheapest for both families: it never differentiates the weight-gradient nodes.
     """
-    return "double_backward"
+    return "saliency"
 
 
 @dataclass
@@ -112,41 +110,31 @@ def _chunks(n: int, chunk_size: int | None) -> list[slice]:
     return [slice(i, min(i + size, n)) for i in range(0, n, size)]
 
 
-@contextmanager
-def lstm_grasp_guard(model: nn.Module, active: bool) -> Iterator[None]:
-    """Backends for the forward whose graph grasp differentiates twice, when the model has an
-    LSTM: cuDNN off (it cannot double-backward through an LSTM) and, on CPU for models without
-    convolutions, oneDNN off (its LSTM graph double-backwards 2-3x slower than the native one,
-    docs/benchmarks.md; convolutions would be far slower without it)."""
-    with ExitStack() as stack:
-        if active and has_lstm(model):
-            stack.enter_context(torch.backends.cudnn.flags(enabled=False))
-            convs = any(isinstance(m, nn.modules.conv._ConvNd) for m in model.modules())
-            if model_device(model).type == "cpu" and not convs:
-                stack.enter_context(warnings.catch_warnings())
-                warnings.simplefilter("ignore", UserWarning)  # oneDNN's TF32 notice
-                stack.enter_context(torch.backends.mkldnn.flags(enabled=False))
-        yield
-
-
 def _first_pass_chunk(model, xc, yc, n, want, acc: _Pass, coverage, graph_grasp) -> None:
-    """Forward + first-order gradients (+ grasp on the same graph) + input Jacobian, one chunk."""
+    """Forward + first-order gradients (+ grasp on the same graph) + input Jacobian, one chunk.
+
+    `graph_grasp`: None, or how grasp is taken from this chunk's graph (``saliency`` or
+    ``double_backward``; single-chunk batches only)."""
     counted = counted_modules(model, coverage)
     weights = counted_weights(model, coverage) if want["grads"] else []
     fisher = counted if want["fisher"] else []
-    linear = [c for c in counted if graph_grasp and type(c.module) in LINEAR_IN_WEIGHT]
+    by_output = graph_grasp == "saliency"
+    linear = [c for c in counted if by_output and type(c.module) in LINEAR_IN_WEIGHT]
     outputs: dict[nn.Module, list[torch.Tensor]] = {c.module: [] for c in fisher + linear}
     hooks = [m.register_forward_hook(lambda m, i, o: outputs[m].append(o)) for m in outputs]
     xc = xc.detach().requires_grad_(want["jacob"])
     try:
-        with lstm_grasp_guard(model, graph_grasp), unrolled_lstms(model, graph_grasp) as traces:
+        with (
+            lstm_grasp_guard(model, bool(graph_grasp)),
+            unrolled_lstms(model, bool(graph_grasp)) as traces,
+        ):
             out = model(xc)  # (n_chunk, K)
     finally:
         for h in hooks:
             h.remove()
     acts = [_single_activation(c.module, outputs[c.module]) for c in fisher]
     linear = [c for c in linear if len(outputs[c.module]) == 1]  # others: the generic term
-    traces = _complete_traces(counted, traces)
+    traces = complete_traces(counted, traces)
     targets = _distinct(weights + [a for a in acts if a is not None]
                         + [outputs[c.module][0] for c in linear]
                         + [t.projection for t in traces])  # fmt: skip
@@ -155,8 +143,8 @@ def _first_pass_chunk(model, xc, yc, n, want, acc: _Pass, coverage, graph_grasp)
         found = torch.autograd.grad(
             loss,
             targets,
-            retain_graph=want["jacob"] or graph_grasp,
-            create_graph=graph_grasp,
+            retain_graph=want["jacob"] or bool(graph_grasp),
+            create_graph=bool(graph_grasp),
             allow_unused=True,
         )
         grad_of = {
@@ -174,12 +162,21 @@ def _first_pass_chunk(model, xc, yc, n, want, acc: _Pass, coverage, graph_grasp)
         acc.squared = _add(acc.squared, sq)
         if graph_grasp:
             start = time.perf_counter()
-            phi = _weight_saliency(counted, linear, traces, outputs, grad_of)
-            acc.grasp = grasp_by_saliency_gradient(phi, acc.grads, weights, want["jacob"])
+            acc.grasp = _graph_grasp(graph_grasp, counted, linear, traces, outputs, grad_of,
+                                     weights, acc.grads, want["jacob"])  # fmt: skip
             acc.hg_seconds += time.perf_counter() - start
     if want["jacob"]:
         (jac,) = torch.autograd.grad(out, xc, torch.ones_like(out))
         acc.jacobian.append(jac.detach())
+
+
+def _graph_grasp(method, counted, linear, traces, outputs, grad_of, weights, grads, retain):
+    """grasp from the graph of the first-order pass, by `method` (see `choose_hvp`)."""
+    if method == "saliency":
+        phi = weight_saliency(counted, linear, traces, outputs, grad_of)
+        return grasp_by_saliency_gradient(phi, grads, weights, retain)
+    graded = [grad_of[id(w)] for w in weights]
+    return grasp_of(weights, hessian_grad_double_backward(graded, grads, weights, retain))
 
 
 def _single_activation(module: nn.Module, outputs: list) -> torch.Tensor | None:
@@ -196,32 +193,6 @@ def _channels(module: nn.Module) -> int:
 
 def _distinct(tensors: list[torch.Tensor]) -> list[torch.Tensor]:
     return list({id(t): t for t in tensors}.values())
-
-
-def _complete_traces(counted, traces: list[LayerTrace]) -> list[LayerTrace]:
-    """The traces of the counted LSTMs that ran unrolled exactly once (all their layers)."""
-    kept = []
-    for m in dict.fromkeys(c.module for c in counted):
-        mine = [t for t in traces if t.module is m]
-        if [t.layer for t in mine] == list(range(getattr(m, "num_layers", 0))):
-            kept += mine
-    return kept
-
-
-def _weight_saliency(counted, linear, traces, outputs, grad_of) -> torch.Tensor:
-    """``φ = Σ ⟨W, ∂L/∂W⟩`` over the counted weights, differentiable: ``⟨a − b, ∂L/∂a⟩`` for the
-    modules linear in their weight (`saliency_term`), ``⟨G − b, ∂L/∂P⟩`` for unrolled LSTMs
-    (`lstm_saliency`), ``⟨W, ĝ_W⟩`` for the others."""
-    by_output = {c.module for c in linear}
-    unrolled = {t.module for t in traces}
-    terms = [lstm_saliency(traces, grad_of)] if traces else []
-    for c in counted:
-        if c.module in by_output:
-            a = outputs[c.module][0]
-            terms.append(saliency_term(c.module, a, grad_of[id(a)]))
-        elif c.module not in unrolled:
-            terms += [(w * grad_of[id(w)]).sum() for w in map(c.module.get_parameter, c.weights)]
-    return torch.stack(terms).sum() if terms else torch.zeros(())
 
 
 def _hessian_grad(model, x, y, grads, coverage, hvp, chunk_size) -> list[torch.Tensor]:
@@ -265,13 +236,16 @@ def fused_scores(
         names: requested proxies among grad_norm, snip, plain, fisher, grasp, jacob_cov,
             synflow, synflow_bn (others are ignored here).
         coverage: ``extended`` or ``reference``.
-        dropout: the policy in force (``on`` forces the double-backward H g).
+        dropout: the policy in force (``jvp`` cannot run with active dropout).
         chunk_size: evaluate the batch in chunks of this many samples (None: one chunk).
-        hvp: ``auto`` (`choose_hvp`), ``jvp`` or ``double_backward``.
+        hvp: how grasp is taken: ``auto`` (`choose_hvp`), ``saliency``, ``double_backward``
+            or ``jvp``.
 
     Returns:
         A `FusedOutcome`; out-of-memory propagates (the caller retries with smaller chunks).
     """
+    if hvp not in HVP_CHOICES:
+        raise unknown_choice("grasp method (hvp)", hvp, HVP_CHOICES)
     wanted = set(names)
     result = FusedOutcome()
     hvp = choose_hvp(model, dropout) if hvp == "auto" else hvp
@@ -291,7 +265,7 @@ def _batch_values(model, x, y, wanted, coverage, hvp, chunk_size, result: FusedO
     if not any(want.values()):
         return
     parts = _chunks(len(x), chunk_size)
-    graph_grasp = "grasp" in wanted and hvp == "double_backward" and len(parts) == 1
+    graph_grasp = hvp if "grasp" in wanted and hvp != "jvp" and len(parts) == 1 else None
     acc = _Pass()
 
     def first_pass() -> None:

@@ -7,9 +7,9 @@ without a graph, ``ĝ`` the same gradient with ``create_graph``, ``z = Σ g.deta
 
 Three exact ways are offered to the fused engine:
 
-- `grasp_by_saliency_gradient`: only the scalar ``Wᵀ H g`` is needed, and by the symmetry of
+- `zcphar.proxies.saliency`: only the scalar ``Wᵀ H g`` is needed, and by the symmetry of
   ``H`` it is ``gᵀ ∇φ − ‖g‖²`` with ``φ = Σ ⟨W, ∇_W L⟩`` (one reverse pass over the graph of
-  the first-order pass; the default, see `saliency_term`);
+  the first-order pass; the fused default);
 - `hessian_grad_double_backward`: ``H g`` by reverse-over-reverse on an existing graph (the
   per-proxy path and the chunked fused path);
 - `hessian_grad_jvp`: ``H g`` by forward-over-reverse, ``torch.func.jvp`` of
@@ -25,59 +25,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from zcphar.proxies.coverage import counted_weights
+from zcphar.proxies.recurrent import lstm_grasp_guard
 from zcphar.proxies.registry import proxy
 
 
 def grasp_of(weights: Sequence[torch.Tensor], hg: Sequence[torch.Tensor]) -> float:
     """``Σ −W ⊙ Hg`` over the counted tensors."""
     return sum(float((-w.detach() * h).sum()) for w, h in zip(weights, hg, strict=True))
-
-
-# Modules whose output is ``op(x, weight) + bias`` with ``op`` linear in the weight.
-LINEAR_IN_WEIGHT = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear)
-
-
-def saliency_term(module: nn.Module, output: torch.Tensor, output_grad: torch.Tensor):
-    """``⟨W, ∂L/∂W⟩`` of a `LINEAR_IN_WEIGHT` module, as ``⟨a − b, ∂L/∂a⟩`` on its output ``a``.
-
-    ``a − b = op(x, W)`` is linear in ``W``, so ``⟨W, ∂L/∂W⟩ = d/dε L(W(1 + ε)) =
-    ⟨op(x, W), ∂L/∂a⟩``. Differentiating this form again never passes through the node that
-    computed ``∂L/∂W`` (for a convolution, the costliest of the double backward).
-    """
-    if module.bias is not None:
-        channel_dim = 1 if isinstance(module, nn.modules.conv._ConvNd) else output.dim() - 1
-        shape = [1] * output.dim()
-        shape[channel_dim] = -1
-        output = output - module.bias.view(shape)
-    return (output * output_grad).sum()
-
-
-def grasp_by_saliency_gradient(
-    phi: torch.Tensor,
-    grads: Sequence[torch.Tensor],
-    weights: Sequence[torch.Tensor],
-    retain_graph: bool = True,
-) -> float:
-    """grasp ``= −Wᵀ H g`` from the weight saliency ``φ(θ) = Σ ⟨W, ∇_W L(θ)⟩`` (with graph).
-
-    ``∇φ = H W + ∇L`` over the counted weights, so with ``g = ∇L`` and ``H`` symmetric
-    ``Wᵀ H g = gᵀ H W = gᵀ ∇φ − ‖g‖²``: one reverse pass, no ``H g`` vector. The two sums are
-    taken in float64.
-
-    Args:
-        phi: ``φ`` built on a graph made with ``create_graph`` (see `saliency_term`).
-        grads: ``g``, detached, one tensor per weight.
-        weights: the counted weights.
-        retain_graph: keep the graph for later backward passes (e.g. the input Jacobian).
-    """
-    if not phi.requires_grad:  # no counted weight reaches the loss
-        return 0.0
-    dphi = torch.autograd.grad(phi, list(weights), retain_graph=retain_graph, allow_unused=True)
-    total = torch.zeros((), dtype=torch.float64, device=phi.device)
-    for g, d in zip(grads, dphi, strict=True):
-        g = g.double()
-        total = total - (g * g).sum() + (0 if d is None else (g * d.double()).sum())
-    return float(-total)
 
 
 def hessian_grad_double_backward(
@@ -145,7 +99,6 @@ def grasp(
     loss = F.cross_entropy(model(x), y)
     grads = torch.autograd.grad(loss, weights, allow_unused=True)
     tangent = [torch.zeros_like(w) if g is None else g for w, g in zip(weights, grads, strict=True)]
-    from zcphar.proxies.fused import lstm_grasp_guard  # cuDNN cannot double-backward an LSTM
 
     with lstm_grasp_guard(model, True):
         loss = F.cross_entropy(model(x), y)

@@ -18,13 +18,16 @@ pre-activations, from which the fused engine forms ``⟨W_ih, ∂L/∂W_ih⟩ + 
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from zcphar.proxies.coverage import has_lstm, model_device
 
 
 class _StackSteps(torch.autograd.Function):
@@ -74,9 +77,9 @@ def _layer(module: nn.LSTM, k: int, x: torch.Tensor, h: torch.Tensor, c: torch.T
     for p in trace.projection.unbind(1):
         gates = torch.addmm(p, h, w_hh_t)
         trace.gates.append(gates)
-        i, f, g, o = gates.chunk(4, 1)
-        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
-        h = torch.sigmoid(o) * torch.tanh(c)
+        i, f, _, o = torch.sigmoid(gates).chunk(4, 1)  # one op on all gates: fewer graph nodes
+        c = torch.addcmul(f * c, i, torch.tanh(gates.chunk(4, 1)[2]))
+        h = o * torch.tanh(c)
         steps.append(h)
     traces.append(trace)
     return _StackSteps.apply(*steps), h, c
@@ -103,6 +106,23 @@ def unrolled_forward(module: nn.LSTM, traces: list[LayerTrace], input: torch.Ten
         c_n.append(c)
     out = x if module.batch_first else x.transpose(0, 1)
     return out, (torch.stack(h_n), torch.stack(c_n))
+
+
+@contextmanager
+def lstm_grasp_guard(model: nn.Module, active: bool) -> Iterator[None]:
+    """Backends for the forward whose graph grasp differentiates twice, when the model has an
+    LSTM: cuDNN off (it cannot double-backward through an LSTM) and, on CPU for models without
+    convolutions, oneDNN off (its LSTM graph double-backwards 2-3x slower than the native one,
+    docs/benchmarks.md; convolutions would be far slower without it)."""
+    with ExitStack() as stack:
+        if active and has_lstm(model):
+            stack.enter_context(torch.backends.cudnn.flags(enabled=False))
+            convs = any(isinstance(m, nn.modules.conv._ConvNd) for m in model.modules())
+            if model_device(model).type == "cpu" and not convs:
+                stack.enter_context(warnings.catch_warnings())
+                warnings.simplefilter("ignore", UserWarning)  # oneDNN's TF32 notice
+                stack.enter_context(torch.backends.mkldnn.flags(enabled=False))
+        yield
 
 
 @contextmanager

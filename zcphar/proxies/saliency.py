@@ -1,0 +1,104 @@
+"""grasp from the weight saliency ``φ = Σ ⟨W, ∂L/∂W⟩``: the fused engine's default form.
+
+grasp needs only the scalar ``Wᵀ H g`` (``H`` the Hessian of the loss over the counted weights,
+``g`` their gradient), not the vector ``H g``. Since ``∇φ = H W + ∇L`` over those weights and
+``H`` is symmetric, ``Wᵀ H g = gᵀ H W = gᵀ ∇φ − ‖g‖²``: one reverse pass over ``φ``, built on
+the graph of the first-order pass. ``φ`` is assembled so that this pass never goes through the
+nodes that computed ``∂L/∂W`` (for a convolution the costliest part of a double backward):
+
+- a module linear in its weight (Conv, Linear: ``a = op(x, W) + b``) contributes
+  ``⟨a − b, ∂L/∂a⟩`` (`saliency_term`);
+- an LSTM unrolled by `zcphar.proxies.recurrent` contributes ``⟨G − b, ∂L/∂P⟩``
+  (`lstm_saliency`);
+- any other counted weight contributes ``⟨W, ĝ_W⟩`` (exact, just not cheaper).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from zcphar.proxies.recurrent import LayerTrace, lstm_saliency
+
+# Modules whose output is ``op(x, weight) + bias`` with ``op`` linear in the weight.
+LINEAR_IN_WEIGHT = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear)
+
+
+def saliency_term(module: nn.Module, output: torch.Tensor, output_grad: torch.Tensor):
+    """``⟨W, ∂L/∂W⟩`` of a `LINEAR_IN_WEIGHT` module, as ``⟨a − b, ∂L/∂a⟩`` on its output ``a``.
+
+    ``a − b = op(x, W)`` is linear in ``W``, so ``⟨W, ∂L/∂W⟩ = d/dε L(W(1 + ε)) =
+    ⟨op(x, W), ∂L/∂a⟩``. Differentiating this form again never passes through the node that
+    computed ``∂L/∂W`` (for a convolution, the costliest of the double backward).
+    """
+    if module.bias is not None:
+        channel_dim = 1 if isinstance(module, nn.modules.conv._ConvNd) else output.dim() - 1
+        shape = [1] * output.dim()
+        shape[channel_dim] = -1
+        output = output - module.bias.view(shape)
+    return (output * output_grad).sum()
+
+
+def grasp_by_saliency_gradient(
+    phi: torch.Tensor,
+    grads: Sequence[torch.Tensor],
+    weights: Sequence[torch.Tensor],
+    retain_graph: bool = True,
+) -> float:
+    """grasp ``= −Wᵀ H g`` from the weight saliency ``φ(θ) = Σ ⟨W, ∇_W L(θ)⟩`` (with graph).
+
+    ``∇φ = H W + ∇L`` over the counted weights, so with ``g = ∇L`` and ``H`` symmetric
+    ``Wᵀ H g = gᵀ H W = gᵀ ∇φ − ‖g‖²``: one reverse pass, no ``H g`` vector. The two sums are
+    taken in float64.
+
+    Args:
+        phi: ``φ`` built on a graph made with ``create_graph`` (see `saliency_term`).
+        grads: ``g``, detached, one tensor per weight.
+        weights: the counted weights.
+        retain_graph: keep the graph for later backward passes (e.g. the input Jacobian).
+    """
+    if not phi.requires_grad:  # no counted weight reaches the loss
+        return 0.0
+    dphi = torch.autograd.grad(phi, list(weights), retain_graph=retain_graph, allow_unused=True)
+    total = torch.zeros((), dtype=torch.float64, device=phi.device)
+    for g, d in zip(grads, dphi, strict=True):
+        g = g.double()
+        total = total - (g * g).sum() + (0 if d is None else (g * d.double()).sum())
+    return float(-total)
+
+
+def complete_traces(counted, traces: list[LayerTrace]) -> list[LayerTrace]:
+    """The traces of the counted LSTMs that ran unrolled exactly once (all their layers)."""
+    kept = []
+    for m in dict.fromkeys(c.module for c in counted):
+        mine = [t for t in traces if t.module is m]
+        if [t.layer for t in mine] == list(range(getattr(m, "num_layers", 0))):
+            kept += mine
+    return kept
+
+
+def weight_saliency(counted, linear, traces, outputs, grad_of) -> torch.Tensor:
+    """``φ = Σ ⟨W, ∂L/∂W⟩`` over the counted weights, differentiable: ``⟨a − b, ∂L/∂a⟩`` for the
+    modules linear in their weight (`saliency_term`), ``⟨G − b, ∂L/∂P⟩`` for unrolled LSTMs
+    (`lstm_saliency`), ``⟨W, ĝ_W⟩`` for the others.
+
+    Args:
+        counted: the counted modules (`zcphar.proxies.coverage.counted_modules`).
+        linear: those among them read by their output (called once, `LINEAR_IN_WEIGHT`).
+        traces: `complete_traces` of the unrolled LSTMs.
+        outputs: each hooked module's outputs, by module.
+        grad_of: ``id(tensor)`` → ``∂L/∂tensor`` with graph, for every weight, output and
+            projection above.
+    """
+    by_output = {c.module for c in linear}
+    unrolled = {t.module for t in traces}
+    terms = [lstm_saliency(traces, grad_of)] if traces else []
+    for c in counted:
+        if c.module in by_output:
+            a = outputs[c.module][0]
+            terms.append(saliency_term(c.module, a, grad_of[id(a)]))
+        elif c.module not in unrolled:
+            terms += [(w * grad_of[id(w)]).sum() for w in map(c.module.get_parameter, c.weights)]
+    return torch.stack(terms).sum() if terms else torch.zeros(())

@@ -1,13 +1,14 @@
 """Proxy engine benchmark: fused vs per-proxy path vs one training step, same archs, same batch.
 
-    python benchmarks/bench_proxies.py --cnn 20 --lstm 7 --max-width 64 --threads 2
+    python benchmarks/bench_proxies.py --cnn 20 --lstm 7 --max-width 64 --threads 1
 
 For every sampled architecture (paper search space, widths capped) and one random batch of
 windows: (a) the fused path's time for the paper proxy set (grad_norm, snip, grasp, fisher,
 jacob_cov, plain, synflow; no initial_val_f1) divided by one training step (forward + backward
 + Adam step on the same batch); (b) per-proxy path / fused path; (c) the peak resident memory
-each path adds (Linux VmHWM reset before each run); for CNNs also the fused path with the
-forward-over-reverse (jvp) Hessian-gradient product instead of the default double backward.
+each path adds (Linux VmHWM reset before each run). grasp's method is compared side by side:
+the fused default (``saliency``: ``Wᵀ H g = gᵀ ∇φ − ‖g‖²``) against the fused path taking the
+vector ``H g`` by double backward and, for CNNs, by forward-over-reverse (``jvp``).
 Medians per family are printed as a markdown table.
 """
 
@@ -80,13 +81,13 @@ def measure(model, x, y, repeats: int, family: str) -> dict[str, float]:
     row = {"step": median_seconds(train_step(model, x, y), repeats)}
     row["fused"] = median_seconds(fused, repeats)
     row["per_proxy"] = median_seconds(per_proxy, repeats)
-    if family == "cnn":
+    for method in ("double_backward", "jvp") if family == "cnn" else ("double_backward",):
 
-        def jvp() -> None:
+        def other(method: str = method) -> None:
             with scoring_state(model):
-                fused_scores(model, x, y, NAMES, hvp="jvp")
+                fused_scores(model, x, y, NAMES, hvp=method)
 
-        row["fused_jvp"] = median_seconds(jvp, repeats)
+        row[f"fused_{method}"] = median_seconds(other, repeats)
     row["mem_fused"] = peak_added_mib(fused)
     row["mem_per_proxy"] = peak_added_mib(per_proxy)
     return row
@@ -135,10 +136,11 @@ def report(rows: list[dict], args: argparse.Namespace) -> None:
           f"median of {args.repeats}, torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads\n")  # fmt: skip
     print(
-        "| family | archs | step (s) | fused / step | fused(jvp) / step | per-proxy / step "
-        "| per-proxy / fused | peak MiB fused | peak MiB per-proxy |"
+        "| family | archs | step (s) | fused / step | fused, H g by double backward / step "
+        "| fused, H g by jvp / step | per-proxy / step | per-proxy / fused | peak MiB fused "
+        "| peak MiB per-proxy |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for family in ("cnn", "lstm"):
         fam = [r for r in rows if r["family"] == family]
         if not fam:
@@ -153,6 +155,7 @@ def report(rows: list[dict], args: argparse.Namespace) -> None:
             return statistics.median(r[a] / r[b] for r in fam)
 
         print(f"| {family} | {len(fam)} | {med('step'):.3f} | {ratio('fused', 'step'):.2f} | "
+              f"{ratio('fused_double_backward', 'step'):.2f} | "
               f"{ratio('fused_jvp', 'step'):.2f} | {ratio('per_proxy', 'step'):.2f} | "
               f"{ratio('per_proxy', 'fused'):.2f} | {med('mem_fused'):.1f} | "
               f"{med('mem_per_proxy'):.1f} |")  # fmt: skip

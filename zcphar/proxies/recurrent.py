@@ -154,6 +154,8 @@ def lstm_saliency(traces: list[LayerTrace], grad_of: dict[int, torch.Tensor]) ->
         gates = torch.stack(t.gates, 1)
         if t.module.bias:
             k = t.layer
-            gates = gates - getattr(t.module, f"bias_ih_l{k}") - getattr(t.module, f"bias_hh_l{k}")
+            gates = gates - (
+                getattr(t.module, f"bias_ih_l{k}") + getattr(t.module, f"bias_hh_l{k}")
+            )
         terms.append((gates * grad_of[id(t.projection)]).sum())
     return torch.stack(terms).sum()

@@ -110,10 +110,11 @@ def unrolled_forward(module: nn.LSTM, traces: list[LayerTrace], input: torch.Ten
 
 @contextmanager
 def lstm_grasp_guard(model: nn.Module, active: bool) -> Iterator[None]:
-    """Backends for the forward whose graph grasp differentiates twice, when the model has an
-    LSTM: cuDNN off (it cannot double-backward through an LSTM) and, on CPU for models without
-    convolutions, oneDNN off (its LSTM graph double-backwards 2-3x slower than the native one,
-    docs/benchmarks.md; convolutions would be far slower without it)."""
+    """Backends for a library LSTM in the forward whose graph grasp differentiates twice (the
+    per-proxy path; LSTMs `unrolled_lstms` does not support): cuDNN off (it cannot
+    double-backward through an LSTM) and, on CPU for models without convolutions, oneDNN off
+    (its LSTM graph double-backwards 2-3x slower than the native one; convolutions would be
+    far slower without it)."""
     with ExitStack() as stack:
         if active and has_lstm(model):
             stack.enter_context(torch.backends.cudnn.flags(enabled=False))

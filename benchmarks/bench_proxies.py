@@ -9,7 +9,9 @@ jacob_cov, plain, synflow; no initial_val_f1) divided by one training step (forw
 each path adds (Linux VmHWM reset before each run). grasp's method is compared side by side:
 the fused default (``saliency``: ``Wᵀ H g = gᵀ ∇φ − ‖g‖²``) against the fused path taking the
 vector ``H g`` by double backward and, for CNNs, by forward-over-reverse (``jvp``).
-Medians per family are printed as a markdown table.
+Medians per family are printed as a markdown table. ``--archs benchmarks/reference_archs.jsonl``
+times given architectures instead (there: the 3×128 CNN and 2×128 LSTM the engine was planned
+with).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from tqdm import tqdm
 from zcphar.proxies import DEFAULT_MEMBERS, score_detailed
 from zcphar.proxies.fused import fused_scores
 from zcphar.proxies.state import scoring_state
-from zcphar.space import Constraints, build, sample
+from zcphar.space import Constraints, build, read_archs, sample
 
 NAMES = list(DEFAULT_MEMBERS)
 
@@ -105,14 +107,15 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: leave as is)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--archs", help="time these architectures (archs.jsonl) instead of sampling")
     args = p.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     shape = {"in_channels": args.channels, "num_classes": args.classes, "window": args.window}
     limits = Constraints(max_width=args.max_width)
-    specs = []
-    for family, count in (("cnn", args.cnn), ("lstm", args.lstm)):
+    specs = read_archs(args.archs) if args.archs else []
+    for family, count in (("cnn", args.cnn), ("lstm", args.lstm)) if not args.archs else ():
         rng = np.random.default_rng(args.seed)
         specs += sample(count, rng, ratio={family: 1}, constraints=limits, **shape)
     g = torch.Generator().manual_seed(args.seed)
@@ -132,7 +135,8 @@ def main() -> None:
 
 
 def report(rows: list[dict], args: argparse.Namespace) -> None:
-    print(f"\nbatch {args.batch} x {args.channels} x {args.window}, widths <= {args.max_width}, "
+    chosen = f"archs of {args.archs}" if args.archs else f"widths <= {args.max_width}"
+    print(f"\nbatch {args.batch} x {args.channels} x {args.window}, {chosen}, "
           f"median of {args.repeats}, torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads\n")  # fmt: skip
     print(

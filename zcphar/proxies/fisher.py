@@ -33,11 +33,14 @@ def module_activation(module: nn.Module, output: object) -> torch.Tensor:
 def channel_sums(module: nn.Module, act: torch.Tensor, grad: torch.Tensor) -> torch.Tensor:
     """``Σ_spatial a ⊙ dL/da`` per sample and channel, shape (N, K).
 
-    Conv: channel axis 1, spatial = the rest. Linear and LSTM: channel axis last.
+    Conv: channel axis 1, spatial = the rest. Linear and LSTM: channel axis last (an LSTM
+    without ``batch_first`` has time first).
     """
-    prod = act.detach() * grad  # (N, K, *) conv; (N, *, K) linear / LSTM
+    prod = act.detach() * grad  # (N, K, *) conv; (N, *, K) linear / LSTM; (T, N, K) LSTM
     if isinstance(module, (nn.Conv1d, nn.Conv2d, nn.Conv3d)):
         return prod.flatten(2).sum(2) if prod.dim() > 2 else prod
+    if isinstance(module, nn.LSTM) and not module.batch_first and prod.dim() == 3:
+        return prod.sum(0)  # time first
     return prod.flatten(1, -2).sum(1) if prod.dim() > 2 else prod
 
 

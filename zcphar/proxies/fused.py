@@ -40,13 +40,8 @@ from zcphar.proxies.fisher import channel_sums, fisher_of, module_activation
 from zcphar.proxies.gradient import grad_norm_of, plain_of, snip_of
 from zcphar.proxies.grasp import grasp_of, hessian_grad_double_backward, hessian_grad_jvp
 from zcphar.proxies.jacob_cov import jacob_cov_of
-from zcphar.proxies.recurrent import lstm_grasp_guard, unrolled_lstms
-from zcphar.proxies.saliency import (
-    LINEAR_IN_WEIGHT,
-    complete_traces,
-    grasp_by_saliency_gradient,
-    weight_saliency,
-)
+from zcphar.proxies.recurrent import library_lstms_remain, lstm_grasp_guard, unrolled_lstms
+from zcphar.proxies.saliency import LINEAR_IN_WEIGHT, grasp_by_saliency_gradient, weight_saliency
 from zcphar.proxies.synflow import synflow_of
 
 FIRST_ORDER = ("grad_norm", "snip", "plain", "fisher")
@@ -99,6 +94,7 @@ class _Pass:
     jacobian: list[torch.Tensor] = field(default_factory=list)
     grasp: float | None = None  # taken inside the first pass (single chunk)
     hg_seconds: float = 0.0  # its time, charged to grasp
+    errors: dict[str, str] = field(default_factory=dict)  # proxies that failed alone
 
 
 def _add(total: list[torch.Tensor] | None, part: Sequence[torch.Tensor]) -> list[torch.Tensor]:
@@ -114,30 +110,39 @@ def _first_pass_chunk(model, xc, yc, n, want, acc: _Pass, coverage, graph_grasp)
     """Forward + first-order gradients (+ grasp on the same graph) + input Jacobian, one chunk.
 
     `graph_grasp`: None, or how grasp is taken from this chunk's graph (``saliency`` or
-    ``double_backward``; single-chunk batches only)."""
+    ``double_backward``; single-chunk batches only). A failure of fisher's activations or of
+    grasp is recorded in ``acc.errors`` for that proxy alone."""
     counted = counted_modules(model, coverage)
     weights = counted_weights(model, coverage) if want["grads"] else []
-    fisher = counted if want["fisher"] else []
-    by_output = graph_grasp == "saliency"
-    linear = [c for c in counted if by_output and type(c.module) in LINEAR_IN_WEIGHT]
-    outputs: dict[nn.Module, list[torch.Tensor]] = {c.module: [] for c in fisher + linear}
-    hooks = [m.register_forward_hook(lambda m, i, o: outputs[m].append(o)) for m in outputs]
+    saliency = graph_grasp == "saliency"
+    watched = [c.module for c in counted if want["fisher"] or (saliency and _reads_output(c))]
+    outputs: dict[nn.Module, list[torch.Tensor]] = {m: [] for m in watched}
+    versions: dict[int, int] = {}
+
+    def keep(module: nn.Module, inputs, output) -> None:
+        outputs[module].append(output)
+        versions[id(output)] = getattr(output, "_version", 0)
+
+    # prepend: see the module's own output, before any other hook replaces it
+    hooks = [m.register_forward_hook(keep, prepend=True) for m in watched]
     xc = xc.detach().requires_grad_(want["jacob"])
     try:
         with (
-            lstm_grasp_guard(model, bool(graph_grasp)),
-            unrolled_lstms(model, bool(graph_grasp)) as traces,
+            lstm_grasp_guard(model, bool(graph_grasp) and library_lstms_remain(model)),
+            unrolled_lstms(model, bool(graph_grasp)) as unrolled,
         ):
             out = model(xc)  # (n_chunk, K)
     finally:
         for h in hooks:
             h.remove()
-    acts = [_single_activation(c.module, outputs[c.module]) for c in fisher]
-    linear = [c for c in linear if len(outputs[c.module]) == 1]  # others: the generic term
-    traces = complete_traces(counted, traces)
-    targets = _distinct(weights + [a for a in acts if a is not None]
+    acts = _fisher_activations(counted if want["fisher"] else [], outputs, acc)
+    linear = [c for c in counted if saliency and _reads_output(c) and _untouched(
+        outputs[c.module], versions)]  # fmt: skip
+    traces = unrolled.complete([c.module for c in counted]) if saliency else []
+    targets = _distinct(weights + [a for per_module in acts for a in per_module]
                         + [outputs[c.module][0] for c in linear]
                         + [t.projection for t in traces])  # fmt: skip
+    targets = [t for t in targets if t.requires_grad]
     if targets:
         loss = F.cross_entropy(out, yc, reduction="sum") / n
         found = torch.autograd.grad(
@@ -147,23 +152,20 @@ def _first_pass_chunk(model, xc, yc, n, want, acc: _Pass, coverage, graph_grasp)
             create_graph=bool(graph_grasp),
             allow_unused=True,
         )
-        grad_of = {
-            id(t): torch.zeros_like(t) if g is None else g
-            for t, g in zip(targets, found, strict=True)
-        }
-        g_w = [grad_of[id(w)] for w in weights]
+        grad_of = {id(t): g for t, g in zip(targets, found, strict=True) if g is not None}
+        g_w = [grad_of.get(id(w), torch.zeros_like(w)) for w in weights]
         acc.grads = _add(acc.grads, [g.detach() for g in g_w])
-        sq = [
-            torch.zeros(_channels(c.module), dtype=out.dtype, device=out.device)
-            if a is None
-            else channel_sums(c.module, a, grad_of[id(a)].detach()).pow(2).sum(0)
-            for c, a in zip(fisher, acts, strict=True)
-        ]
-        acc.squared = _add(acc.squared, sq)
-        if graph_grasp:
+        if want["fisher"] and "fisher" not in acc.errors:
+            acc.squared = _add(acc.squared, _squared_channel_sums(counted, acts, grad_of, out))
+        if graph_grasp and "grasp" not in acc.errors:
             start = time.perf_counter()
-            acc.grasp = _graph_grasp(graph_grasp, counted, linear, traces, outputs, grad_of,
-                                     weights, acc.grads, want["jacob"])  # fmt: skip
+            try:
+                acc.grasp = _graph_grasp(graph_grasp, counted, linear, traces, outputs,
+                                         grad_of, weights, acc.grads, want["jacob"])  # fmt: skip
+            except torch.OutOfMemoryError:
+                raise
+            except Exception as err:  # grasp alone fails (e.g. a once-differentiable op)
+                acc.errors["grasp"] = f"{type(err).__name__}: {err}"
             acc.hg_seconds += time.perf_counter() - start
     if want["jacob"]:
         (jac,) = torch.autograd.grad(out, xc, torch.ones_like(out))
@@ -172,19 +174,54 @@ def _first_pass_chunk(model, xc, yc, n, want, acc: _Pass, coverage, graph_grasp)
 
 def _graph_grasp(method, counted, linear, traces, outputs, grad_of, weights, grads, retain):
     """grasp from the graph of the first-order pass, by `method` (see `choose_hvp`)."""
-    if method == "saliency":
+    grad_of = _Zeros(grad_of)
+    if method == "saliency" and len({id(w) for w in weights}) == len(weights):
         phi = weight_saliency(counted, linear, traces, outputs, grad_of)
         return grasp_by_saliency_gradient(phi, grads, weights, retain)
-    graded = [grad_of[id(w)] for w in weights]
+    graded = [grad_of[id(w)] for w in weights]  # tied weights: the vector H g, as per-proxy
     return grasp_of(weights, hessian_grad_double_backward(graded, grads, weights, retain))
 
 
-def _single_activation(module: nn.Module, outputs: list) -> torch.Tensor | None:
-    """The activation fisher reads from a module called once (None: never called)."""
-    if len(outputs) > 1:
-        raise ZcpharError(f"fisher: {type(module).__name__} is called {len(outputs)} times "
-                          "per forward; it needs each counted module called once")  # fmt: skip
-    return module_activation(module, outputs[0]) if outputs else None
+class _Zeros(dict):
+    """``id(tensor)`` → gradient, with a zero for a tensor the loss does not reach."""
+
+    def __init__(self, found: dict[int, torch.Tensor]) -> None:
+        super().__init__(found)
+
+    def __missing__(self, key: int) -> torch.Tensor:
+        return torch.zeros(())
+
+
+def _reads_output(c) -> bool:
+    """Whether grasp's saliency term of this counted module can be read at its output."""
+    return type(c.module) in LINEAR_IN_WEIGHT
+
+
+def _untouched(outputs: list[torch.Tensor], versions: dict[int, int]) -> bool:
+    """One call whose output was not modified in place afterwards (e.g. ReLU(inplace=True))."""
+    return len(outputs) == 1 and outputs[0]._version == versions[id(outputs[0])]
+
+
+def _fisher_activations(counted, outputs, acc: _Pass) -> list[list[torch.Tensor]]:
+    """Per counted module, the activations fisher reads (one per call); on failure, fisher's
+    error is recorded and nothing is read."""
+    try:
+        return [[module_activation(c.module, o) for o in outputs[c.module]] for c in counted]
+    except Exception as err:
+        acc.errors["fisher"] = f"{type(err).__name__}: {err}"
+        return []
+
+
+def _squared_channel_sums(counted, acts, grad_of, out) -> list[torch.Tensor]:
+    """Per counted module, ``Σ_n s²_{n,k}`` summed over its calls (zeros if never called)."""
+    squared = []
+    for c, per_module in zip(counted, acts, strict=True):
+        total = torch.zeros(_channels(c.module), dtype=out.dtype, device=out.device)
+        for a in per_module:
+            if id(a) in grad_of:
+                total = total + channel_sums(c.module, a, grad_of[id(a)].detach()).pow(2).sum(0)
+        squared.append(total)
+    return squared
 
 
 def _channels(module: nn.Module) -> int:
@@ -246,6 +283,9 @@ def fused_scores(
     """
     if hvp not in HVP_CHOICES:
         raise unknown_choice("grasp method (hvp)", hvp, HVP_CHOICES)
+    if hvp == "jvp" and (dropout == "on" or has_batchnorm(model)):
+        raise ZcpharError("hvp='jvp' needs a model without BatchNorm and dropout off; "
+                          "use 'saliency' or 'double_backward'")  # fmt: skip
     wanted = set(names)
     result = FusedOutcome()
     hvp = choose_hvp(model, dropout) if hvp == "auto" else hvp
@@ -279,10 +319,12 @@ def _batch_values(model, x, y, wanted, coverage, hvp, chunk_size, result: FusedO
         result.seconds["grasp"] = acc.hg_seconds
     if result.errors:
         return
+    result.errors.update(acc.errors)
+    first = [p for p in first if p not in acc.errors]
     result.attempt(
         first, "first_order", lambda: _first_order_values(model, acc, first, coverage, len(x))
     )
-    if "grasp" in wanted:
+    if "grasp" in wanted and "grasp" not in acc.errors:
         result.attempt(
             ["grasp"], "grasp", lambda: _grasp_value(model, x, y, acc, coverage, hvp, chunk_size)
         )

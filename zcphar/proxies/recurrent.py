@@ -59,9 +59,37 @@ class LayerTrace:
     gates: list[torch.Tensor] = field(default_factory=list)
 
 
+@dataclass
+class Unrolled:
+    """What the unrolled LSTMs recorded inside `unrolled_lstms`: per-layer traces and calls."""
+
+    traces: list[LayerTrace] = field(default_factory=list)
+    calls: dict[nn.Module, int] = field(default_factory=dict)
+
+    def complete(self, modules) -> list[LayerTrace]:
+        """The traces of those of `modules` called exactly once, every layer unrolled."""
+        kept = []
+        for m in dict.fromkeys(modules):
+            mine = [t for t in self.traces if t.module is m]
+            if self.calls.get(m) == 1 and [t.layer for t in mine] == list(range(m.num_layers)):
+                kept += mine
+        return kept
+
+
 def supported(module: nn.Module) -> bool:
-    """Whether `unrolled_forward` reproduces this module (unidirectional LSTM, no projection)."""
-    return isinstance(module, nn.LSTM) and not module.bidirectional and module.proj_size == 0
+    """Whether `unrolled_forward` reproduces this module: an ``nn.LSTM`` itself (a subclass may
+    change ``forward``), unidirectional, without projection or an instance ``forward``."""
+    return (
+        type(module) is nn.LSTM
+        and not module.bidirectional
+        and module.proj_size == 0
+        and "forward" not in vars(module)
+    )
+
+
+def library_lstms_remain(model: nn.Module) -> bool:
+    """Whether `model` has a recurrent layer that `unrolled_lstms` leaves to the library."""
+    return any(isinstance(m, nn.RNNBase) and not supported(m) for m in model.modules())
 
 
 def _layer(module: nn.LSTM, k: int, x: torch.Tensor, h: torch.Tensor, c: torch.Tensor,
@@ -85,12 +113,13 @@ def _layer(module: nn.LSTM, k: int, x: torch.Tensor, h: torch.Tensor, c: torch.T
     return _StackSteps.apply(*steps), h, c
 
 
-def unrolled_forward(module: nn.LSTM, traces: list[LayerTrace], input: torch.Tensor, hx=None):
-    """``module(input, hx)`` by plain tensor ops (falls back to the library for unbatched input).
+def unrolled_forward(module: nn.LSTM, record: Unrolled, input: torch.Tensor, hx=None):
+    """``module(input, hx)`` by plain tensor ops (the library's for unbatched or packed input).
 
     Returns what ``nn.LSTM.forward`` returns: ``(output, (h_n, c_n))``.
     """
-    if input.dim() != 3:
+    record.calls[module] = record.calls.get(module, 0) + 1
+    if not isinstance(input, torch.Tensor) or input.dim() != 3:
         return nn.LSTM.forward(module, input, hx)
     x = input if module.batch_first else input.transpose(0, 1)
     n, hidden = x.shape[0], module.hidden_size
@@ -101,17 +130,18 @@ def unrolled_forward(module: nn.LSTM, traces: list[LayerTrace], input: torch.Ten
     for k in range(module.num_layers):
         if k and module.dropout and module.training:
             x = F.dropout(x, module.dropout, training=True)
-        x, h, c = _layer(module, k, x, hx[0][k], hx[1][k], traces)
+        x, h, c = _layer(module, k, x, hx[0][k], hx[1][k], record.traces)
         h_n.append(h)
         c_n.append(c)
-    out = x if module.batch_first else x.transpose(0, 1)
+    out = x if module.batch_first else x.transpose(0, 1).contiguous()
     return out, (torch.stack(h_n), torch.stack(c_n))
 
 
 @contextmanager
 def lstm_grasp_guard(model: nn.Module, active: bool) -> Iterator[None]:
     """Backends for a library LSTM in the forward whose graph grasp differentiates twice (the
-    per-proxy path; LSTMs `unrolled_lstms` does not support): cuDNN off (it cannot
+    per-proxy path; in the fused path, LSTMs `unrolled_lstms` does not support, see
+    `library_lstms_remain`): cuDNN off (it cannot
     double-backward through an LSTM) and, on CPU for models without convolutions, oneDNN off
     (its LSTM graph double-backwards 2-3x slower than the native one; convolutions would be
     far slower without it)."""
@@ -127,18 +157,18 @@ def lstm_grasp_guard(model: nn.Module, active: bool) -> Iterator[None]:
 
 
 @contextmanager
-def unrolled_lstms(model: nn.Module, active: bool = True) -> Iterator[list[LayerTrace]]:
+def unrolled_lstms(model: nn.Module, active: bool = True) -> Iterator[Unrolled]:
     """Inside the block, every supported ``nn.LSTM`` of `model` runs `unrolled_forward`.
 
     Yields:
-        The list the calls append their `LayerTrace` to (empty when not `active`).
+        The `Unrolled` record the calls fill (empty when not `active`).
     """
-    traces: list[LayerTrace] = []
+    record = Unrolled()
     swapped = [m for m in model.modules() if supported(m)] if active else []
     for m in swapped:
-        m.forward = lambda input, hx=None, m=m: unrolled_forward(m, traces, input, hx)
+        m.forward = lambda input, hx=None, m=m: unrolled_forward(m, record, input, hx)
     try:
-        yield traces
+        yield record
     finally:
         for m in swapped:
             del m.forward

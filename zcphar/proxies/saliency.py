@@ -20,7 +20,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from zcphar.proxies.recurrent import LayerTrace, lstm_saliency
+from zcphar.proxies.recurrent import lstm_saliency
 
 # Modules whose output is ``op(x, weight) + bias`` with ``op`` linear in the weight.
 LINEAR_IN_WEIGHT = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear)
@@ -34,7 +34,9 @@ def saliency_term(module: nn.Module, output: torch.Tensor, output_grad: torch.Te
     computed ``∂L/∂W`` (for a convolution, the costliest of the double backward).
     """
     if module.bias is not None:
-        channel_dim = 1 if isinstance(module, nn.modules.conv._ConvNd) else output.dim() - 1
+        channel_dim = output.dim() - 1  # Linear: last axis; Conv: before the spatial axes
+        if isinstance(module, nn.modules.conv._ConvNd):
+            channel_dim -= len(module.kernel_size)
         shape = [1] * output.dim()
         shape[channel_dim] = -1
         output = output - module.bias.view(shape)
@@ -69,25 +71,19 @@ def grasp_by_saliency_gradient(
     return float(-total)
 
 
-def complete_traces(counted, traces: list[LayerTrace]) -> list[LayerTrace]:
-    """The traces of the counted LSTMs that ran unrolled exactly once (all their layers)."""
-    kept = []
-    for m in dict.fromkeys(c.module for c in counted):
-        mine = [t for t in traces if t.module is m]
-        if [t.layer for t in mine] == list(range(getattr(m, "num_layers", 0))):
-            kept += mine
-    return kept
-
-
 def weight_saliency(counted, linear, traces, outputs, grad_of) -> torch.Tensor:
     """``φ = Σ ⟨W, ∂L/∂W⟩`` over the counted weights, differentiable: ``⟨a − b, ∂L/∂a⟩`` for the
     modules linear in their weight (`saliency_term`), ``⟨G − b, ∂L/∂P⟩`` for unrolled LSTMs
     (`lstm_saliency`), ``⟨W, ĝ_W⟩`` for the others.
 
+    A module's output term is used only where its value matches ``⟨W, ĝ_W⟩`` (to 1e-4 of
+    ``Σ |W ⊙ ĝ_W|``): a weight that also reaches the loss outside the module call (e.g.
+    ``F.linear(h, fc.weight)``) takes the generic term instead.
+
     Args:
         counted: the counted modules (`zcphar.proxies.coverage.counted_modules`).
-        linear: those among them read by their output (called once, `LINEAR_IN_WEIGHT`).
-        traces: `complete_traces` of the unrolled LSTMs.
+        linear: those read by their output (called once, `LINEAR_IN_WEIGHT`, output unchanged).
+        traces: the complete traces of the unrolled LSTMs (`Unrolled.complete`).
         outputs: each hooked module's outputs, by module.
         grad_of: ``id(tensor)`` → ``∂L/∂tensor`` with graph, for every weight, output and
             projection above.
@@ -96,9 +92,19 @@ def weight_saliency(counted, linear, traces, outputs, grad_of) -> torch.Tensor:
     unrolled = {t.module for t in traces}
     terms = [lstm_saliency(traces, grad_of)] if traces else []
     for c in counted:
+        if c.module in unrolled:
+            continue
+        weights = [getattr(c.module, name) for name in c.weights]
+        generic = [(w * grad_of[id(w)]).sum() for w in weights]
         if c.module in by_output:
             a = outputs[c.module][0]
-            terms.append(saliency_term(c.module, a, grad_of[id(a)]))
-        elif c.module not in unrolled:
-            terms += [(w * grad_of[id(w)]).sum() for w in map(c.module.get_parameter, c.weights)]
+            term = saliency_term(c.module, a, grad_of[id(a)])
+            if _agrees(term, generic[0], weights[0], grad_of[id(weights[0])]):
+                generic = [term]
+        terms += generic
     return torch.stack(terms).sum() if terms else torch.zeros(())
+
+
+def _agrees(term: torch.Tensor, generic: torch.Tensor, w: torch.Tensor, g: torch.Tensor) -> bool:
+    scale = float((w.detach() * g.detach()).abs().sum())
+    return abs(float(term) - float(generic)) <= 1e-4 * scale + 1e-300

@@ -24,38 +24,14 @@ def run_dir(tmp_path):
             values = {p: float(rng.normal()) for p in PROXIES}
             for coverage, dropout in (("extended", "off"), ("reference", "off")):
                 # the reference scores equal the extended ones: every difference must be 0
-                rows += [
-                    {
-                        "arch_id": spec.id,
-                        "proxy": p,
-                        "value": v,
-                        "error": None,
-                        "coverage": coverage,
-                        "dropout": dropout,
-                        "batch_size": 64,
-                        "batch_hash": "h",
-                        "seconds": 0.1,
-                    }
-                    for p, v in values.items()
-                ]
+                rows += [{"arch_id": spec.id, "proxy": p, "value": v, "error": None,
+                          "coverage": coverage, "dropout": dropout, "batch_size": 64,
+                          "batch_hash": "h", "seconds": 0.1} for p, v in values.items()]
             f1 = float(rng.random())
-            store.add_training(
-                spec.id,
-                "cfg",
-                {
-                    "initial_val_f1": 0.1,
-                    "best_val_f1": f1,
-                    "best_epoch": 1,
-                    "test_f1": f1,
-                    "noise_test_f1": {},
-                    "train_loss": [1.0],
-                    "val_f1": [f1],
-                    "train_windows": 100,
-                    "epochs": 1,
-                    "seconds": 1.0,
-                    "device": "cpu",
-                },
-            )
+            store.add_training(spec.id, "cfg", {
+                "initial_val_f1": 0.1, "best_val_f1": f1, "best_epoch": 1, "test_f1": f1,
+                "noise_test_f1": {}, "train_loss": [1.0], "val_f1": [f1],
+                "train_windows": 100, "epochs": 1, "seconds": 1.0, "device": "cpu"})
         store.add_scores(rows)
     return tmp_path / "run"
 
@@ -94,36 +70,13 @@ def test_known_difference_and_nan_left_out(tmp_path, capsys):
                     value = sign * f1[i]  # extended: a perfect proxy; reference: reversed
                     if coverage == "extended" and p == "fisher" and i == 0:
                         value = float("nan")
-                    rows.append(
-                        {
-                            "arch_id": spec.id,
-                            "proxy": p,
-                            "value": value,
-                            "error": None,
-                            "coverage": coverage,
-                            "dropout": "off",
-                            "batch_size": 64,
-                            "batch_hash": "h",
-                            "seconds": 0.1,
-                        }
-                    )
-            store.add_training(
-                spec.id,
-                "cfg",
-                {
-                    "initial_val_f1": 0.1,
-                    "best_val_f1": f1[i],
-                    "best_epoch": 1,
-                    "test_f1": f1[i],
-                    "noise_test_f1": {},
-                    "train_loss": [1.0],
-                    "val_f1": [f1[i]],
-                    "train_windows": 100,
-                    "epochs": 1,
-                    "seconds": 1.0,
-                    "device": "cpu",
-                },
-            )
+                    rows.append({"arch_id": spec.id, "proxy": p, "value": value, "error": None,
+                                 "coverage": coverage, "dropout": "off", "batch_size": 64,
+                                 "batch_hash": "h", "seconds": 0.1})
+            store.add_training(spec.id, "cfg", {
+                "initial_val_f1": 0.1, "best_val_f1": f1[i], "best_epoch": 1, "test_f1": f1[i],
+                "noise_test_f1": {}, "train_loss": [1.0], "val_f1": [f1[i]],
+                "train_windows": 100, "epochs": 1, "seconds": 1.0, "device": "cpu"})
         store.add_scores(rows)
     assert main(["compare", str(tmp_path / "run"), "--bootstrap", "100", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)["run"]
@@ -131,14 +84,10 @@ def test_known_difference_and_nan_left_out(tmp_path, capsys):
     snip = {(m["mode"], m["metric"]): m for m in out["metrics"] if m["proxy"] == "snip"}
     assert snip[("extended/off", "spearman_test")]["value"] == pytest.approx(1.0)
     assert snip[("reference/off", "spearman_test")]["value"] == pytest.approx(-1.0)
-    diff = [
-        d for d in out["differences"] if d["proxy"] == "snip" and d["metric"] == "spearman_test"
-    ][0]
+    diff = [d for d in out["differences"] if d["proxy"] == "snip"
+            and d["metric"] == "spearman_test"][0]
     assert diff["diff"] == pytest.approx(2.0) and diff["lo"] == pytest.approx(2.0)
     # grasp is lower-is-better: raw values equal to F1 make it a reversed ranking
-    grasp = [
-        m
-        for m in out["metrics"]
-        if m["proxy"] == "grasp" and m["mode"] == "extended/off" and m["metric"] == "spearman_test"
-    ][0]
+    grasp = [m for m in out["metrics"] if m["proxy"] == "grasp" and m["mode"] == "extended/off"
+             and m["metric"] == "spearman_test"][0]
     assert grasp["value"] == pytest.approx(-1.0)

@@ -25,16 +25,9 @@ def _frame(subjects=(1, 2, 3, 4, 5), rows=600, seed=0, timestamps=False):
     for s in subjects:
         t = np.arange(rows) / RATE
         label = np.array(["walk", "sit", "run"])[(np.arange(rows) // 200) % 3]
-        part = pd.DataFrame(
-            {
-                "subject": s,
-                "acc_x": np.sin(t * 2 * s),
-                "acc_y": rng.normal(size=rows),
-                "acc_z": 1.0 + rng.normal(size=rows),
-                "gyro_x": rng.normal(size=rows),
-                "label": label,
-            }
-        )
+        part = pd.DataFrame({"subject": s, "acc_x": np.sin(t * 2 * s), "acc_y": rng.normal(size=rows),
+                             "acc_z": 1.0 + rng.normal(size=rows), "gyro_x": rng.normal(size=rows),
+                             "label": label})
         if timestamps:
             part.insert(1, "timestamp", t * 1000)  # ms
         parts.append(part)
@@ -58,9 +51,8 @@ def test_long_csv_with_rate_option_and_no_sidecar(tmp_path):
     frame = _frame()
     train = frame[frame.subject.isin(p.meta["subjects"]["train"])]
     rows = train[["acc_x", "acc_y", "acc_z"]].to_numpy()[::1]
-    rows = np.concatenate(
-        [rows[train.subject.to_numpy() == s][::2] for s in pd.unique(train.subject)]
-    )
+    rows = np.concatenate([rows[train.subject.to_numpy() == s][::2]
+                           for s in pd.unique(train.subject)])
     expected = (rows[:100] - rows.mean(0)) / rows.std(0)
     assert np.allclose(p.train.X[0], expected.T, atol=1e-5)
 
@@ -68,23 +60,14 @@ def test_long_csv_with_rate_option_and_no_sidecar(tmp_path):
 def test_sidecar_gives_rate_labels_and_ignored_labels(tmp_path):
     path = tmp_path / "data.csv"
     _frame().to_csv(path, index=False)
-    (tmp_path / "data.json").write_text(
-        json.dumps(
-            {
-                "name": "mine",
-                "sampling_rate_hz": RATE,
-                "labels": ["walk", "sit", "run", "jump"],
-                "ignore_labels": [],
-                "license": "CC0",
-            }
-        )
-    )
+    (tmp_path / "data.json").write_text(json.dumps({
+        "name": "mine", "sampling_rate_hz": RATE, "labels": ["walk", "sit", "run", "jump"],
+        "ignore_labels": [], "license": "CC0"}))
     p = prepare(path, ProtocolOptions(allow_missing_classes=True), use_cache=False)
     assert p.meta["name"] == "mine" and p.meta["classes"] == ["walk", "sit", "run", "jump"]
     assert p.meta["source"]["license"] == "CC0"
-    (tmp_path / "data.json").write_text(
-        json.dumps({"sampling_rate_hz": RATE, "ignore_labels": ["sit"]})
-    )
+    (tmp_path / "data.json").write_text(json.dumps({"sampling_rate_hz": RATE,
+                                                    "ignore_labels": ["sit"]}))
     p = prepare(path, use_cache=False)
     assert p.meta["classes"] == ["run", "walk"]
 
@@ -103,12 +86,11 @@ def test_folder_of_csvs_takes_subjects_from_file_names(tmp_path):
     frame = _frame()
     for s in range(1, 6):
         for half in (0, 1):
-            part = frame[frame.subject == s].iloc[half * 300 : (half + 1) * 300]
+            part = frame[frame.subject == s].iloc[half * 300:(half + 1) * 300]
             part.drop(columns="subject").to_csv(folder / f"{s}_session{half}.csv", index=False)
     p = prepare(folder, ProtocolOptions.clean(), reader_options={"rate": RATE}, use_cache=False)
-    subjects = sorted(
-        p.meta["subjects"]["train"] + p.meta["subjects"]["val"] + p.meta["subjects"]["test"]
-    )
+    subjects = sorted(p.meta["subjects"]["train"] + p.meta["subjects"]["val"]
+                      + p.meta["subjects"]["test"])
     assert subjects == [1, 2, 3, 4, 5]
     assert p.meta["report"]["sessions"] == 10
 
@@ -143,9 +125,8 @@ def test_missing_file():
 
 
 def test_missing_required_columns_are_named(tmp_path):
-    assert "missing required column 'label'" in _bad(
-        tmp_path, _frame().drop(columns="label"), {"rate": RATE}
-    )
+    assert "missing required column 'label'" in _bad(tmp_path, _frame().drop(columns="label"),
+                                                     {"rate": RATE})
     no_acc = _frame().drop(columns=["acc_x", "acc_y", "acc_z"])
     assert "missing required column 'acc_x'" in _bad(tmp_path, no_acc, {"rate": RATE})
 
@@ -181,15 +162,9 @@ def test_unknown_label_against_declared_labels(tmp_path):
 def test_unlabelled_rows_paper_deletes_clean_keeps(tmp_path):
     # per subject 500 rows at 50 Hz: 200 'a', 100 unlabelled, 200 'b'
     labels = ["a"] * 200 + [""] * 100 + ["b"] * 200
-    frame = pd.DataFrame(
-        {
-            "subject": np.repeat([1, 2, 3, 4, 5], 500),
-            "acc_x": np.arange(2500) % 11,
-            "acc_y": np.arange(2500) % 7,
-            "acc_z": 1.0,
-            "label": labels * 5,
-        }
-    )
+    frame = pd.DataFrame({"subject": np.repeat([1, 2, 3, 4, 5], 500),
+                          "acc_x": np.arange(2500) % 11, "acc_y": np.arange(2500) % 7,
+                          "acc_z": 1.0, "label": labels * 5})
     path = tmp_path / "gaps.csv"
     frame.to_csv(path, index=False)
     paper = prepare(path, reader_options={"rate": 50}, use_cache=False)
@@ -199,7 +174,6 @@ def test_unlabelled_rows_paper_deletes_clean_keeps(tmp_path):
     # windows at 150 and 250 are half unlabelled (kept), labelled a and b
     assert len(clean.train) == 3 * 8
     assert clean.train.y[:8].tolist() == [0, 0, 0, 0, 1, 1, 1, 1]
-    pure = prepare(
-        path, ProtocolOptions.clean(purity=0.6), reader_options={"rate": 50}, use_cache=False
-    )
+    pure = prepare(path, ProtocolOptions.clean(purity=0.6), reader_options={"rate": 50},
+                   use_cache=False)
     assert len(pure.train) == 3 * 6  # majority share 0.5 at 150 and 250 -> dropped

@@ -22,9 +22,8 @@ def _json(capsys, *argv):
 
 def test_prepare_watch_json(capsys):
     info = _json(capsys, "watch")
-    assert {"dataset", "protocol", "channels", "classes", "window", "subjects", "windows"} <= set(
-        info
-    )
+    assert {"dataset", "protocol", "channels", "classes", "window", "subjects",
+            "windows"} <= set(info)
     assert info["windows"] == {"train": 2724, "val": 1090, "test": 1063}
     assert info["subjects"] == {"train": [3, 4, 6, 7, 8, 10], "val": [1, 5], "test": [2, 9]}
     assert info["protocol"] == "paper" and info["window"] == 100
@@ -40,21 +39,8 @@ def test_prepare_text_summary_and_report(capsys):
 
 
 def test_protocol_options_reach_prepare(capsys):
-    info = _json(
-        capsys,
-        "synthetic",
-        "--option",
-        "subjects=6",
-        "--window-s",
-        "1",
-        "--overlap",
-        "0",
-        "--test-subjects",
-        "1,2",
-        "--val-subjects",
-        "3",
-        "--no-cache",
-    )
+    info = _json(capsys, "synthetic", "--option", "subjects=6", "--window-s", "1",
+                 "--overlap", "0", "--test-subjects", "1,2", "--val-subjects", "3", "--no-cache")
     assert info["window"] == 50
     assert info["subjects"] == {"train": [4, 5, 6], "val": [3], "test": [1, 2]}
     info = _json(capsys, "synthetic", "--rate", "25", "--target-rate", "25", "--no-cache")
@@ -71,15 +57,11 @@ def test_datasets_lists_every_registered_dataset(capsys):
 
 def test_byo_csv_with_rate_only(tmp_path, capsys):
     rows = 400
-    frame = pd.DataFrame(
-        {
-            "subject": np.repeat([1, 2, 3, 4, 5], rows),
-            "acc_x": np.sin(np.arange(5 * rows) / 7),
-            "acc_y": 0.0 + np.arange(5 * rows) % 3,
-            "acc_z": np.cos(np.arange(5 * rows) / 5),
-            "label": np.tile(np.repeat(["a", "b"], rows // 2), 5),
-        }
-    )
+    frame = pd.DataFrame({
+        "subject": np.repeat([1, 2, 3, 4, 5], rows),
+        "acc_x": np.sin(np.arange(5 * rows) / 7), "acc_y": 0.0 + np.arange(5 * rows) % 3,
+        "acc_z": np.cos(np.arange(5 * rows) / 5),
+        "label": np.tile(np.repeat(["a", "b"], rows // 2), 5)})
     frame.to_csv(tmp_path / "data.csv", index=False)
     info = _json(capsys, str(tmp_path / "data.csv"), "--rate", "100")
     assert info["dataset"] == "data" and info["classes"] == ["a", "b"]
@@ -94,78 +76,33 @@ def _write(tmp_path, frame):
 
 def _good_frame():
     n = 600
-    return pd.DataFrame(
-        {
-            "subject": np.repeat([1, 2, 3, 4, 5], n),
-            "acc_x": np.arange(5 * n) % 7,
-            "acc_y": 1.0,
-            "acc_z": np.arange(5 * n) % 5,
-            "label": np.tile(np.repeat(["a", "b"], n // 2), 5),
-        }
-    )
+    return pd.DataFrame({"subject": np.repeat([1, 2, 3, 4, 5], n),
+                         "acc_x": np.arange(5 * n) % 7, "acc_y": 1.0, "acc_z": np.arange(5 * n) % 5,
+                         "label": np.tile(np.repeat(["a", "b"], n // 2), 5)})
 
 
 BAD = {
     "unknown dataset": (lambda tmp: ["pamap"], "unknown dataset 'pamap'; choose one of:"),
     "missing file": (lambda tmp: [str(tmp / "none.csv")], "file not found"),
-    "missing column": (
-        lambda tmp: [
-            _write(tmp, _good_frame().drop(columns="acc_z")),
-            "--option",
-            'channels=["acc_x","acc_y","acc_z"]',
-            "--rate",
-            "50",
-        ],
-        "missing required column 'acc_z'",
-    ),
-    "non-numeric": (
-        lambda tmp: [
-            _write(
-                tmp,
-                _good_frame()
-                .astype({"acc_x": object})
-                .assign(acc_x=lambda f: f.acc_x.where(f.index != 3, "x")),
-            ),
-            "--rate",
-            "50",
-        ],
-        "non-numeric value 'x' in column 'acc_x'",
-    ),
-    "nans": (
-        lambda tmp: [
-            _write(tmp, _good_frame().assign(acc_y=lambda f: f.acc_y.where(f.index != 5))),
-            "--rate",
-            "50",
-            "--nan-policy",
-            "error",
-        ],
-        "1 NaN/inf values in subject 1",
-    ),
+    "missing column": (lambda tmp: [_write(tmp, _good_frame().drop(columns="acc_z")), "--option",
+                                    'channels=["acc_x","acc_y","acc_z"]', "--rate", "50"],
+                       "missing required column 'acc_z'"),
+    "non-numeric": (lambda tmp: [_write(tmp, _good_frame().astype({"acc_x": object}).assign(
+        acc_x=lambda f: f.acc_x.where(f.index != 3, "x"))), "--rate", "50"],
+        "non-numeric value 'x' in column 'acc_x'"),
+    "nans": (lambda tmp: [_write(tmp, _good_frame().assign(
+        acc_y=lambda f: f.acc_y.where(f.index != 5))), "--rate", "50", "--nan-policy", "error"],
+        "1 NaN/inf values in subject 1"),
     "few subjects": (lambda tmp: ["synthetic", "--option", "subjects=2"], "at least 3"),
-    "missing class": (
-        lambda tmp: [
-            "synthetic",
-            "--window-s",
-            "4",
-            "--overlap",
-            "0",
-            "--option",
-            "seconds=2",
-            "--option",
-            "sessions=1",
-        ],
-        "has no windows of class",
-    ),
-    "short recordings": (
-        lambda tmp: ["synthetic", "--protocol", "clean", "--option", "seconds=0.5"],
-        "shorter than one window",
-    ),
+    "missing class": (lambda tmp: ["synthetic", "--window-s", "4", "--overlap", "0",
+                                   "--option", "seconds=2", "--option", "sessions=1"],
+                      "has no windows of class"),
+    "short recordings": (lambda tmp: ["synthetic", "--protocol", "clean",
+                                      "--option", "seconds=0.5"], "shorter than one window"),
     "no rate": (lambda tmp: [_write(tmp, _good_frame())], "sampling rate is not given"),
     "bad option": (lambda tmp: ["watch", "--option", "speed"], "is not KEY=VALUE"),
-    "stride on irregular": (
-        lambda tmp: ["synthetic", "--option", "jitter=0.1", "--resampler", "stride"],
-        "resampler 'stride' cannot apply",
-    ),
+    "stride on irregular": (lambda tmp: ["synthetic", "--option", "jitter=0.1", "--resampler",
+                                         "stride"], "resampler 'stride' cannot apply"),
 }
 
 

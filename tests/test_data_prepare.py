@@ -41,9 +41,7 @@ def test_zscore_statistics_come_from_training_rows_only():
     train = set(p.meta["subjects"]["train"])
     rows = np.concatenate([r.data for r in raw.recordings if r.subject in train])  # (T, 3)
     mean, std = rows.mean(axis=0), rows.std(axis=0)
-    assert np.allclose(p.meta["scaler"]["mean"], mean) and np.allclose(
-        p.meta["scaler"]["scale"], std
-    )
+    assert np.allclose(p.meta["scaler"]["mean"], mean) and np.allclose(p.meta["scaler"]["scale"], std)
     # first train window = the first 100 training rows, normalised, channels first
     assert np.allclose(p.train.X[0], ((rows[:100] - mean) / std).T, atol=1e-5)
     # validation rows are not re-centred on their own statistics
@@ -55,17 +53,8 @@ def test_window_options_and_metadata():
     opts = ProtocolOptions(window_s=1.0, overlap=0.0, split="seed", split_seed=3)
     p = prepare("synthetic", opts, reader_options={"subjects": 6}, use_cache=False)
     assert p.window == 50 and p.meta["options"]["step"] == 50
-    for key in (
-        "name",
-        "rate_hz",
-        "channels",
-        "classes",
-        "options",
-        "subjects",
-        "reader_version",
-        "source",
-        "report",
-    ):
+    for key in ("name", "rate_hz", "channels", "classes", "options", "subjects",
+                "reader_version", "source", "report"):
         assert key in p.meta
     assert p.meta["reader_options"] == {"subjects": 6}
     assert p.meta["options"]["split_seed"] == 3
@@ -78,12 +67,8 @@ def test_upsampling_and_irregular_data_record_the_resampler():
     p = prepare("synthetic", reader_options={"rate": 100, "jitter": 0.2}, use_cache=False)
     assert p.meta["options"]["resampler"] == "time"
     with pytest.raises(ZcpharError, match="resampler 'stride' cannot apply"):
-        prepare(
-            "synthetic",
-            ProtocolOptions(resampler="stride"),
-            reader_options={"rate": 100, "jitter": 0.2},
-            use_cache=False,
-        )
+        prepare("synthetic", ProtocolOptions(resampler="stride"),
+                reader_options={"rate": 100, "jitter": 0.2}, use_cache=False)
 
 
 def test_cache_returns_identical_arrays_and_loads_the_second_time():
@@ -101,23 +86,16 @@ def test_cache_returns_identical_arrays_and_loads_the_second_time():
     assert len([p for p in cache_dir().iterdir() if not p.name.startswith(".")]) == 2
 
 
-@pytest.mark.parametrize(
-    "dataset, options, reader, message",
-    [
-        ("pamap", None, None, "unknown dataset 'pamap'; choose one of: .*watch"),
-        ("synthetic", None, {"subjects": 2}, "2 subject.*at least 3"),
-        (
-            "synthetic",
-            ProtocolOptions.clean(),
-            {"seconds": 0.5},  # 75-sample sessions
-            "split 'train' has no windows.*shorter than one window of 100 samples",
-        ),
-        ("synthetic", None, {"colour": 1}, "no reader option 'colour'; choose one of: channels"),
-        ("watch", ProtocolOptions(mode="fast"), None, "unknown protocol 'fast'"),
-        ("watch", ProtocolOptions(purity=0.8), None, "purity applies to the 'majority' label rule"),
-        ("watch", ProtocolOptions(overlap=1.0), None, r"overlap 1.0 must be in \[0, 1\)"),
-    ],
-)
+@pytest.mark.parametrize("dataset, options, reader, message", [
+    ("pamap", None, None, "unknown dataset 'pamap'; choose one of: .*watch"),
+    ("synthetic", None, {"subjects": 2}, "2 subject.*at least 3"),
+    ("synthetic", ProtocolOptions.clean(), {"seconds": 0.5},  # 75-sample sessions
+     "split 'train' has no windows.*shorter than one window of 100 samples"),
+    ("synthetic", None, {"colour": 1}, "no reader option 'colour'; choose one of: channels"),
+    ("watch", ProtocolOptions(mode="fast"), None, "unknown protocol 'fast'"),
+    ("watch", ProtocolOptions(purity=0.8), None, "purity applies to the 'majority' label rule"),
+    ("watch", ProtocolOptions(overlap=1.0), None, r"overlap 1.0 must be in \[0, 1\)"),
+])
 def test_bad_inputs_raise_and_cache_nothing(dataset, options, reader, message):
     with pytest.raises(ZcpharError, match=message):
         prepare(dataset, options, reader_options=reader)
@@ -129,10 +107,6 @@ def test_a_class_missing_from_a_split_is_named():
     opts = ProtocolOptions(window_s=4.0, overlap=0.0)
     with pytest.raises(ZcpharError, match=r"split '(train|val|test)' has no windows of class"):
         prepare("synthetic", opts, reader_options={"seconds": 2.0, "sessions": 1})
-    p = prepare(
-        "synthetic",
-        opts.with_(allow_missing_classes=True),
-        reader_options={"seconds": 2.0, "sessions": 1},
-        use_cache=False,
-    )
+    p = prepare("synthetic", opts.with_(allow_missing_classes=True),
+                reader_options={"seconds": 2.0, "sessions": 1}, use_cache=False)
     assert p.meta["options"]["allow_missing_classes"] is True

@@ -7,20 +7,10 @@ from zcphar.data.types import RawDataset, Recording
 
 
 def _raw():
-    a = Recording(
-        1,
-        "a",
-        np.array([[0.0, 0, 1], [np.nan, 0, 1], [0, 0, 1], [0, 0, 1]]),
-        np.array([0, 0, 1, -1]),
-        np.array([0.0, 0.01, 0.01, 0.02]),
-    )  # duplicate
-    b = Recording(
-        2,
-        "b",
-        np.array([[1.0, 0, 1], [2, 0, 1], [3, 0, 1]]),
-        np.array([1, 1, 1]),
-        np.array([0.0, 2.0, 1.99]),
-    )  # gap + non-monotonic
+    a = Recording(1, "a", np.array([[0.0, 0, 1], [np.nan, 0, 1], [0, 0, 1], [0, 0, 1]]),
+                  np.array([0, 0, 1, -1]), np.array([0.0, 0.01, 0.01, 0.02]))  # duplicate
+    b = Recording(2, "b", np.array([[1.0, 0, 1], [2, 0, 1], [3, 0, 1]]),
+                  np.array([1, 1, 1]), np.array([0.0, 2.0, 1.99]))  # gap + non-monotonic
     return RawDataset("hand", [a, b], ["acc_x", "acc_y", "acc_z"], ["sit", "walk"], 100.0)
 
 

@@ -8,15 +8,8 @@ from zcphar.data.split import split_subjects
 from zcphar.errors import ZcpharError
 
 
-@pytest.mark.parametrize(
-    "ids",
-    [
-        list(range(1, 11)),
-        list(range(1, 25)),
-        list("abcdefghi"),
-        [f"s{i:02d}" for i in range(1, 24)],
-    ],
-)
+@pytest.mark.parametrize("ids", [list(range(1, 11)), list(range(1, 25)), list("abcdefghi"),
+                                 [f"s{i:02d}" for i in range(1, 24)]])
 def test_paper_split_equals_sklearn_and_is_disjoint(ids):
     got = split_subjects(list(reversed(ids)), ProtocolOptions())
     rest, test = train_test_split(sorted(ids), test_size=0.2, random_state=42)
@@ -54,21 +47,14 @@ def test_loso_fold():
     assert 4 not in got["train"] + got["val"] and len(got["val"]) == 1
 
 
-@pytest.mark.parametrize(
-    "opts, message",
-    [
-        (
-            ProtocolOptions(split="explicit", test_subjects=(99,), val_subjects=(1,)),
-            "unknown test subject 99; choose one of: 1, 2, 3",
-        ),
-        (
-            ProtocolOptions(split="explicit", test_subjects=(1,), val_subjects=(1,)),
-            "more than one split",
-        ),
-        (ProtocolOptions(test_subjects=(1,)), "need split 'explicit' or 'loso'"),
-        (ProtocolOptions(split="kfold"), "unknown split 'kfold'"),
-    ],
-)
+@pytest.mark.parametrize("opts, message", [
+    (ProtocolOptions(split="explicit", test_subjects=(99,), val_subjects=(1,)),
+     "unknown test subject 99; choose one of: 1, 2, 3"),
+    (ProtocolOptions(split="explicit", test_subjects=(1,), val_subjects=(1,)),
+     "more than one split"),
+    (ProtocolOptions(test_subjects=(1,)), "need split 'explicit' or 'loso'"),
+    (ProtocolOptions(split="kfold"), "unknown split 'kfold'"),
+])
 def test_bad_split_options(opts, message):
     with pytest.raises(ZcpharError, match=message):
         split_subjects([1, 2, 3], opts)

@@ -7,18 +7,15 @@ from zcphar.data.windows import cut, starts, window_labels
 from zcphar.errors import ZcpharError
 
 
-@pytest.mark.parametrize(
-    "rows, length, step, expected",
-    [
-        (100, 100, 50, [0]),
-        (99, 100, 50, []),
-        (149, 100, 50, [0]),
-        (150, 100, 50, [0, 50]),
-        (136291, 100, 50, None),  # watch train: floor((136291 - 100) / 50) + 1 = 2724
-        (10, 4, 3, [0, 3, 6]),
-        (10, 4, 4, [0, 4]),
-    ],
-)
+@pytest.mark.parametrize("rows, length, step, expected", [
+    (100, 100, 50, [0]),
+    (99, 100, 50, []),
+    (149, 100, 50, [0]),
+    (150, 100, 50, [0, 50]),
+    (136291, 100, 50, None),  # watch train: floor((136291 - 100) / 50) + 1 = 2724
+    (10, 4, 3, [0, 3, 6]),
+    (10, 4, 4, [0, 4]),
+])
 def test_window_starts(rows, length, step, expected):
     got = starts(rows, length, step)
     if expected is None:

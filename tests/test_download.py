@@ -53,7 +53,7 @@ class Handler(BaseHTTPRequestHandler):
             self.send_response(200)
         self.send_header("Content-Length", str(len(body) - start))
         self.end_headers()
-        self.wfile.write(body[start : len(body) // 2] if cut else body[start:])
+        self.wfile.write(body[start:len(body) // 2] if cut else body[start:])
 
     def log_message(self, *args):
         pass
@@ -92,7 +92,8 @@ def test_truncated_download_is_resumed_with_a_range_request(server, tmp_path):
     kept = (tmp_path / "big.bin.part").stat().st_size
     assert 0 < kept < len(PAYLOAD)
     Handler.requests.clear()
-    dl.fetch(f"{server}/big.bin", dest, sha256=hashlib.sha256(PAYLOAD).hexdigest(), progress=False)
+    dl.fetch(f"{server}/big.bin", dest, sha256=hashlib.sha256(PAYLOAD).hexdigest(),
+             progress=False)
     assert Handler.requests == [{"path": "/big.bin", "range": f"bytes={kept}-"}]
     assert dest.read_bytes() == PAYLOAD
 
@@ -101,12 +102,8 @@ def test_complete_part_file_is_finished_without_refetching(server, tmp_path):
     Handler.files["/done.bin"] = PAYLOAD
     (tmp_path / "done.bin.part").write_bytes(PAYLOAD)  # complete, but never renamed
     Handler.requests.clear()
-    dl.fetch(
-        f"{server}/done.bin",
-        tmp_path / "done.bin",
-        sha256=hashlib.sha256(PAYLOAD).hexdigest(),
-        progress=False,
-    )
+    dl.fetch(f"{server}/done.bin", tmp_path / "done.bin",
+             sha256=hashlib.sha256(PAYLOAD).hexdigest(), progress=False)
     assert (tmp_path / "done.bin").read_bytes() == PAYLOAD
     assert Handler.requests == [{"path": "/done.bin", "range": f"bytes={len(PAYLOAD)}-"}]
 
@@ -121,9 +118,8 @@ def test_served_unsafe_archives_are_not_extracted(server, tmp_path, monkeypatch)
     Handler.files["/link.zip"] = buffer.getvalue()
     Handler.files["/up.zip"] = make_zip({"data/ok.csv": b"1", "../../up.txt": b"x"})
     for leaf, why in (("link.zip", "symbolic link"), ("up.zip", "'..' component")):
-        monkeypatch.setitem(
-            dl.SOURCES, "pamap2", dl.Source("pamap2", (f"{server}/{leaf}",), (None,))
-        )
+        monkeypatch.setitem(dl.SOURCES, "pamap2", dl.Source("pamap2", (f"{server}/{leaf}",),
+                                                            (None,)))
         with pytest.raises(ZcpharError, match=why):
             dl.download("pamap2", to=tmp_path / leaf, progress=False, log=lambda m: None)
         assert not any((tmp_path / leaf).rglob("*"))
@@ -142,17 +138,14 @@ def test_missing_file_is_an_error_naming_the_status(server, tmp_path):
         dl.fetch(f"{server}/nothing.zip", tmp_path / "n.zip", progress=False)
 
 
-@pytest.mark.parametrize(
-    "name, mode, why",
-    [
-        ("../evil.txt", 0o100644, "'..' component"),
-        ("ok/../../evil.txt", 0o100644, "'..' component"),
-        ("/etc/evil.txt", 0o100644, "absolute path"),
-        ("C:/evil.txt", 0o100644, "absolute path"),
-        ("link", 0o120777, "symbolic link"),
-        ("fifo", 0o010644, "device or special file"),
-    ],
-)
+@pytest.mark.parametrize("name, mode, why", [
+    ("../evil.txt", 0o100644, "'..' component"),
+    ("ok/../../evil.txt", 0o100644, "'..' component"),
+    ("/etc/evil.txt", 0o100644, "absolute path"),
+    ("C:/evil.txt", 0o100644, "absolute path"),
+    ("link", 0o120777, "symbolic link"),
+    ("fifo", 0o010644, "device or special file"),
+])
 def test_unsafe_zip_members_are_refused_before_writing(tmp_path, name, mode, why):
     archive = tmp_path / "bad.zip"
     good = make_zip({"first.txt": b"fine"})
@@ -183,17 +176,14 @@ def _member(name: str, kind: bytes, linkname: str = "") -> tarfile.TarInfo:
     return info
 
 
-@pytest.mark.parametrize(
-    "member, why",
-    [
-        (_member("../evil.txt", tarfile.REGTYPE), "'..' component"),
-        (_member("/tmp/evil.txt", tarfile.REGTYPE), "absolute path"),
-        (_member("link", tarfile.SYMTYPE, "/etc/passwd"), "symbolic or hard link"),
-        (_member("hard", tarfile.LNKTYPE, "first.txt"), "symbolic or hard link"),
-        (_member("dev", tarfile.CHRTYPE), "device or special file"),
-        (_member("fifo", tarfile.FIFOTYPE), "device or special file"),
-    ],
-)
+@pytest.mark.parametrize("member, why", [
+    (_member("../evil.txt", tarfile.REGTYPE), "'..' component"),
+    (_member("/tmp/evil.txt", tarfile.REGTYPE), "absolute path"),
+    (_member("link", tarfile.SYMTYPE, "/etc/passwd"), "symbolic or hard link"),
+    (_member("hard", tarfile.LNKTYPE, "first.txt"), "symbolic or hard link"),
+    (_member("dev", tarfile.CHRTYPE), "device or special file"),
+    (_member("fifo", tarfile.FIFOTYPE), "device or special file"),
+])
 def test_unsafe_tar_members_are_refused_before_writing(tmp_path, member, why):
     archive = tmp_path / "bad.tar.gz"
     archive.write_bytes(_tar_with(member))
@@ -205,11 +195,8 @@ def test_unsafe_tar_members_are_refused_before_writing(tmp_path, member, why):
 def test_good_tar_and_nested_zip_are_extracted(tmp_path):
     inner = make_zip({"PAMAP2_Dataset/Protocol/subject101.dat": b"1 2 3\n"})
     outer = tmp_path / "outer.zip"
-    outer.write_bytes(
-        make_zip(
-            {"readme.pdf": b"%PDF", "PAMAP2_Dataset.zip": inner, "__MACOSX/._readme.pdf": b"junk"}
-        )
-    )
+    outer.write_bytes(make_zip({"readme.pdf": b"%PDF", "PAMAP2_Dataset.zip": inner,
+                                "__MACOSX/._readme.pdf": b"junk"}))
     out = dl.safe_extract(outer, tmp_path / "out", nested=("PAMAP2_Dataset.zip",))
     assert (out / "PAMAP2_Dataset/Protocol/subject101.dat").read_bytes() == b"1 2 3\n"
     assert not (out / "PAMAP2_Dataset.zip").exists() and not (out / "__MACOSX").exists()
@@ -236,19 +223,14 @@ def test_download_records_an_unknown_digest_and_extracts(server, tmp_path, monke
     from zcphar.paths import home
 
     record = json.loads((home() / "downloads" / "motionsense-ms.zip.sha256.json").read_text())
-    assert record == {
-        "origin": f"{server}/ms.zip",
-        "sha256": digest,
-        "bytes": len(blob),
-        "pinned": False,
-    }
+    assert record == {"origin": f"{server}/ms.zip", "sha256": digest, "bytes": len(blob),
+                      "pinned": False}
 
 
 def test_download_with_a_wrong_pinned_digest_extracts_nothing(server, tmp_path, monkeypatch):
     Handler.files["/ms2.zip"] = make_zip({"a.csv": b"1"})
-    monkeypatch.setitem(
-        dl.SOURCES, "motionsense", dl.Source("motionsense", (f"{server}/ms2.zip",), ("f" * 64,))
-    )
+    monkeypatch.setitem(dl.SOURCES, "motionsense",
+                        dl.Source("motionsense", (f"{server}/ms2.zip",), ("f" * 64,)))
     with pytest.raises(ZcpharError, match="SHA-256 mismatch"):
         dl.download("motionsense", to=tmp_path / "x", progress=False, log=lambda m: None)
     assert not (tmp_path / "x").exists()

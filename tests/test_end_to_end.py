@@ -27,19 +27,8 @@ def _count(db, table: str) -> int:
 @pytest.fixture(scope="module")
 def study(tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("e2e") / "run"
-    argv = [
-        "run",
-        *DATA,
-        "--run",
-        str(run_dir),
-        "-n",
-        str(N_ARCHS),
-        "--epochs",
-        "1",
-        "--max-width",
-        "16",
-        "--quiet",
-    ]
+    argv = ["run", *DATA, "--run", str(run_dir), "-n", str(N_ARCHS), "--epochs", "1",
+            "--max-width", "16", "--quiet"]
     assert main(argv) == 0
     return run_dir, argv
 
@@ -51,15 +40,11 @@ def test_run_stores_every_architecture_score_and_training(study):
     with sqlite3.connect(db) as conn:
         modes = conn.execute(
             "SELECT coverage, dropout, COUNT(DISTINCT arch_id), COUNT(DISTINCT proxy) "
-            "FROM scores GROUP BY coverage, dropout ORDER BY coverage, dropout"
-        ).fetchall()
+            "FROM scores GROUP BY coverage, dropout ORDER BY coverage, dropout").fetchall()
         statuses = conn.execute("SELECT status FROM trainings").fetchall()
     # three score modes, every architecture, the 11 registered proxies
-    assert modes == [
-        ("extended", "off", N_ARCHS, 11),
-        ("reference", "off", N_ARCHS, 11),
-        ("reference", "on", N_ARCHS, 11),
-    ]
+    assert modes == [("extended", "off", N_ARCHS, 11), ("reference", "off", N_ARCHS, 11),
+                     ("reference", "on", N_ARCHS, 11)]
     assert [s for (s,) in statuses] == ["ok"] * N_ARCHS
     config = json.loads((run_dir / "config.json").read_text())
     assert "run" in json.dumps(config)
@@ -91,25 +76,9 @@ def test_run_again_resumes_without_duplicates(study, capsys):
 
 def test_search_returns_a_model_that_loads_and_predicts(tmp_path):
     run_dir, export = tmp_path / "search", tmp_path / "model.pt"
-    argv = [
-        "search",
-        *DATA,
-        "--run",
-        str(run_dir),
-        "--candidates",
-        "6",
-        "--train",
-        "2",
-        "--preset",
-        "quick",
-        "--epochs",
-        "1",
-        "--max-width",
-        "16",
-        "--export",
-        str(export),
-        "--quiet",
-    ]
+    argv = ["search", *DATA, "--run", str(run_dir), "--candidates", "6", "--train", "2",
+            "--preset", "quick", "--epochs", "1", "--max-width", "16", "--export", str(export),
+            "--quiet"]
     assert main(argv) == 0
     best = json.loads((run_dir / "best.json").read_text())
     assert best["candidates"] == 6 and best["trained"] == 2
@@ -131,39 +100,19 @@ def test_search_returns_a_model_that_loads_and_predicts(tmp_path):
 
     model, _ = load_checkpoint(best["checkpoint"])
     with torch.inference_mode():
-        np.testing.assert_allclose(
-            model(windows).numpy(), logits.detach().numpy(), rtol=1e-4, atol=1e-5
-        )
+        np.testing.assert_allclose(model(windows).numpy(), logits.detach().numpy(), rtol=1e-4,
+                                   atol=1e-5)
 
 
-@pytest.mark.parametrize(
-    "extra, message",
-    [
-        (["--train", "0"], "--train"),
-        (["--by", "nope"], "unknown proxy"),
-        (["--export", "model.h5"], "unknown suffix"),
-        (["--batch-size", "0"], "--batch-size must be >= 1"),
-    ],
-)
+@pytest.mark.parametrize("extra, message", [
+    (["--train", "0"], "--train"),
+    (["--by", "nope"], "unknown proxy"),
+    (["--export", "model.h5"], "unknown suffix"),
+    (["--batch-size", "0"], "--batch-size must be >= 1"),
+])
 def test_search_bad_input_exits_2(tmp_path, capsys, extra, message):
-    argv = [
-        "search",
-        *DATA,
-        "--run",
-        str(tmp_path / "r"),
-        "--candidates",
-        "3",
-        "--train",
-        "1",
-        "--preset",
-        "quick",
-        "--epochs",
-        "1",
-        "--max-width",
-        "8",
-        "--quiet",
-        *extra,
-    ]
+    argv = ["search", *DATA, "--run", str(tmp_path / "r"), "--candidates", "3", "--train", "1",
+            "--preset", "quick", "--epochs", "1", "--max-width", "8", "--quiet", *extra]
     assert main(argv) == 2
     assert message in capsys.readouterr().err
 
@@ -191,14 +140,8 @@ def test_run_estimate_prints_cost_and_writes_nothing(tmp_path, capsys):
     out = capsys.readouterr().out
     assert not run_dir.exists()
     data = prepare("synthetic", reader_options={"subjects": 5, "seconds": 6})
-    specs = sample(
-        5,
-        np.random.default_rng(0),
-        ratio={"cnn": 3, "lstm": 1},
-        constraints=PRESETS["quick"].constraints,
-        in_channels=3,
-        num_classes=3,
-        window=100,
-    )
+    specs = sample(5, np.random.default_rng(0), ratio={"cnn": 3, "lstm": 1},
+                   constraints=PRESETS["quick"].constraints, in_channels=3, num_classes=3,
+                   window=100)
     flops = 3 * sum(count_flops(s, 3, 100, 3) for s in specs) * len(data.train) * 3
     assert f"{flops:.3e} FLOPs" in out and "estimate" in out

@@ -26,13 +26,11 @@ from zcphar.evaluate import (
 )
 
 # A hand-checkable pool: a is the best by validation F1 (its test F1 is 0.80).
-HAND = pd.DataFrame(
-    {
-        "model_id": list("abcde"),
-        "best_val_f1_macro": [0.9, 0.8, 0.7, 0.6, 0.5],
-        "best_test_f1_macro": [0.80, 0.85, 0.60, 0.90, 0.70],
-    }
-)
+HAND = pd.DataFrame({
+    "model_id": list("abcde"),
+    "best_val_f1_macro": [0.9, 0.8, 0.7, 0.6, 0.5],
+    "best_test_f1_macro": [0.80, 0.85, 0.60, 0.90, 0.70],
+})
 GOOD = pd.Series([1.0, 5.0, 4.0, 3.0, 2.0])  # order b, c, d, e, a
 BAD = pd.Series([0.0, 1.0, 5.0, 4.0, 2.0])  # order c, d, e, b, a
 
@@ -41,19 +39,17 @@ def synthetic(n: int = 40, seed: int = 0) -> pd.DataFrame:
     """A small table in the paper's layout: CNN/RNN rows, noisy proxies, one noise column."""
     rng = np.random.default_rng(seed)
     val = rng.uniform(0.3, 0.9, n)
-    table = pd.DataFrame(
-        {
-            "model_id": [f"m{i:03d}" for i in range(n)],
-            "model_type": np.where(np.arange(n) % 3 == 0, "RNN", "CNN"),
-            "initial_val_f1_macro": rng.uniform(0, 0.2, n),
-            "best_val_f1_macro": val,
-            "best_test_f1_macro": val - rng.uniform(0, 0.1, n),
-        }
-    )
+    table = pd.DataFrame({
+        "model_id": [f"m{i:03d}" for i in range(n)],
+        "model_type": np.where(np.arange(n) % 3 == 0, "RNN", "CNN"),
+        "initial_val_f1_macro": rng.uniform(0, 0.2, n),
+        "best_val_f1_macro": val,
+        "best_test_f1_macro": val - rng.uniform(0, 0.1, n),
+    })
     for name in ("grad_norm", "snip", "fisher", "jacob_cov", "plain", "synflow"):
         table[name] = val + rng.normal(0, 0.2, n)
     table["grasp"] = -val + rng.normal(0, 0.2, n)
-    table["best_test_f1_macro_noise_0.01"] = table["best_test_f1_macro"] - rng.uniform(0, 0.2, n)
+    table["best_test_f1_macro_noise_0.01"] = table["best_test_f1_macro"] - rng.uniform(0, .2, n)
     return table
 
 
@@ -82,12 +78,8 @@ def test_nan_scores_are_left_out():
     scores[1] = np.nan  # b unscored: order c, d, e, a
     assert delta_k(HAND, scores, 1) == pytest.approx(20.0)
     assert np.isnan(delta_k(HAND, scores, 5))  # only 4 scored
-    result = evaluate_pool(
-        HAND.assign(initial_val_f1_macro=scores),
-        proxies=["initial_val_f1_macro"],
-        rng=np.random.default_rng(0),
-        n_draws=10,
-    )
+    result = evaluate_pool(HAND.assign(initial_val_f1_macro=scores), proxies=[
+        "initial_val_f1_macro"], rng=np.random.default_rng(0), n_draws=10)
     assert result.metrics.at["initial_val_f1_macro", "n_nan"] == 1
     assert result.metrics.at["initial_val_f1_macro", "n_scored"] == 4
 
@@ -127,9 +119,8 @@ def test_correlations_match_naive_formulas():
 def test_invariant_to_monotone_transforms_and_row_order():
     table = synthetic(seed=1)
     base = evaluate_pool(table, rng=np.random.default_rng(0), n_draws=50)
-    transformed = table.assign(
-        snip=np.exp(table["snip"]), plain=3 * table["plain"] + 7, grasp=table["grasp"] ** 3
-    )
+    transformed = table.assign(snip=np.exp(table["snip"]), plain=3 * table["plain"] + 7,
+                               grasp=table["grasp"] ** 3)
     shuffled = table.sample(frac=1.0, random_state=5)
     for other in (transformed, shuffled):
         result = evaluate_pool(other, rng=np.random.default_rng(0), n_draws=50)
@@ -167,9 +158,8 @@ def test_random_baseline_matches_exact_expectation():
 def test_search_curve():
     table = synthetic()
     pool = RankedPool.from_table(table)
-    curve = search_curve(
-        pool, {"perfect": table["best_val_f1_macro"]}, np.random.default_rng(0), n_draws=100
-    )
+    curve = search_curve(pool, {"perfect": table["best_val_f1_macro"]},
+                         np.random.default_rng(0), n_draws=100)
     assert list(curve.index) == [1, 2, 5, 10, 20]
     assert (curve["perfect"] == 0).all()
     assert (curve["random_mean"] >= 0).all()
@@ -207,15 +197,8 @@ def test_cli_json_and_text(tmp_path, capsys):
     assert main(["evaluate", "--table", str(tmp_path), "--json", "--draws", "20"]) == 0
     out = json.loads(capsys.readouterr().out)
     snip = out["datasets"]["syn"]["proxies"]["snip"]
-    assert set(snip) >= {
-        "delta1",
-        "delta10",
-        "delta10pct",
-        "talent",
-        "spearman_test",
-        "spearman_val",
-        "kendall_test",
-    }
+    assert set(snip) >= {"delta1", "delta10", "delta10pct", "talent", "spearman_test",
+                         "spearman_val", "kendall_test"}
     assert set(out["datasets"]["syn"]["random"]["delta1"]) == {"mean", "std"}
     assert set(out["datasets"]["syn"]["families"]) == {"CNN", "RNN"}
     assert main(["evaluate", "--table", str(path), "--pool", "cnn", "--draws", "20"]) == 0

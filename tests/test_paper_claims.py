@@ -49,9 +49,9 @@ def oracle_stats(df: pd.DataFrame, k: int, random: bool = False) -> dict:
         return {"delta": delta, "talent": talent}
     rng = np.random.default_rng(12345)
     ids = df["model_id"].to_numpy()
-    random_talent = np.mean(
-        [100 * len(set(rng.choice(ids, size=k, replace=False)) & truth) / k for _ in range(1000)]
-    )
+    random_talent = np.mean([
+        100 * len(set(rng.choice(ids, size=k, replace=False)) & truth) / k for _ in range(1000)
+    ])
     return {"delta": delta, "talent": talent, "random_talent": random_talent}
 
 
@@ -67,11 +67,8 @@ def oracle(tables) -> dict:
     for ds, raw in tables.items():
         df = with_oracle_ensemble(raw)
         k10pct = int(round(0.1 * len(df)))
-        out[ds] = {
-            "k1": oracle_stats(df, 1),
-            "k10": oracle_stats(df, 10),
-            "k10pct": oracle_stats(df, k10pct, random=True),
-        }
+        out[ds] = {"k1": oracle_stats(df, 1), "k10": oracle_stats(df, 10),
+                   "k10pct": oracle_stats(df, k10pct, random=True)}
     return out
 
 
@@ -87,11 +84,8 @@ def zcphar_stats(tables) -> dict:
         out[ds] = {
             "k1": {"delta": m["delta1"].to_dict()},
             "k10": {"delta": m["delta10"].to_dict()},
-            "k10pct": {
-                "delta": m["delta10pct"].to_dict(),
-                "talent": talent,
-                "random_talent": random_talent,
-            },
+            "k10pct": {"delta": m["delta10pct"].to_dict(), "talent": talent,
+                       "random_talent": random_talent},
         }
     return out
 
@@ -110,16 +104,13 @@ def test_zcphar_agrees_with_the_oracle(oracle, zcphar_stats):
         for k in ("k1", "k10", "k10pct"):
             for proxy in PROXIES:
                 assert zcphar_stats[ds][k]["delta"][proxy] == pytest.approx(
-                    oracle[ds][k]["delta"][proxy], abs=1e-9
-                ), (ds, k, proxy)
+                    oracle[ds][k]["delta"][proxy], abs=1e-9), (ds, k, proxy)
         for proxy in PROXIES:
             assert zcphar_stats[ds]["k10pct"]["talent"][proxy] == pytest.approx(
-                oracle[ds]["k10pct"]["talent"][proxy]
-            ), (ds, proxy)
+                oracle[ds]["k10pct"]["talent"][proxy]), (ds, proxy)
         # Different random draws: both estimate k/N * 100 = ~10 %.
         assert zcphar_stats[ds]["k10pct"]["random_talent"] == pytest.approx(
-            oracle[ds]["k10pct"]["random_talent"], abs=0.5
-        )
+            oracle[ds]["k10pct"]["random_talent"], abs=0.5)
 
 
 # -- the 16 claims, each on the oracle's numbers and on zcphar's ---------------------------
@@ -180,11 +171,8 @@ def test_claim_myogym_ensemble_talent_38(stats):
 def test_claim_gradient_proxies_beat_ensemble(stats):
     high = [ds for ds in DATASETS if best_talent(stats, ds) > 15.0]
     talent = {ds: stats[ds]["k10pct"]["talent"] for ds in high}
-    beaten = [
-        ds
-        for ds in high
-        if max(talent[ds][p] for p in ("grasp", "snip", "grad_norm")) > talent[ds]["ensemble"]
-    ]
+    beaten = [ds for ds in high
+              if max(talent[ds][p] for p in ("grasp", "snip", "grad_norm")) > talent[ds]["ensemble"]]
     assert len(beaten) >= 3
 
 
@@ -200,11 +188,8 @@ def test_claim_talent_beats_random_search(stats):
 
 
 def test_claim_ensemble_delta10pct_below_delta1_on_four(stats):
-    better = [
-        ds
-        for ds in DATASETS
-        if stats[ds]["k10pct"]["delta"]["ensemble"] < stats[ds]["k1"]["delta"]["ensemble"]
-    ]
+    better = [ds for ds in DATASETS
+              if stats[ds]["k10pct"]["delta"]["ensemble"] < stats[ds]["k1"]["delta"]["ensemble"]]
     assert len(better) == 4
 
 
@@ -216,12 +201,8 @@ def test_claim_flops_orders_of_magnitude(tables):
         df = with_oracle_ensemble(raw)
         ranked = df.sort_values(["ensemble", "model_id"], ascending=[False, True])
         n = len(ranked)
-        for label, k in (
-            ("top1", 1),
-            ("top10", 10),
-            ("top10pct", int(np.ceil(0.1 * n))),
-            ("all", n),
-        ):
+        for label, k in (("top1", 1), ("top10", 10), ("top10pct", int(np.ceil(0.1 * n))),
+                         ("all", n)):
             sums[label].append(ranked["train_flops"].head(k).sum())
     orders = {label: int(round(np.log10(np.median(v)))) for label, v in sums.items()}
     assert orders == {"top1": 10, "top10": 11, "top10pct": 12, "all": 13}

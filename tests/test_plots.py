@@ -21,18 +21,16 @@ def with_specs(table):
             blocks = [{"channels": int(rng.choice([16, 64])), "kernel": 5, "dropout": 0.1}] * 2
             specs.append(json.dumps({"family": "cnn", "blocks": blocks}))
         else:
-            specs.append(json.dumps({"family": "lstm", "blocks": [{"hidden": 32, "dropout": 0.2}]}))
+            specs.append(json.dumps({"family": "lstm",
+                                     "blocks": [{"hidden": 32, "dropout": 0.2}]}))
     return table.assign(spec=specs)
 
 
 @pytest.fixture(scope="module")
 def results():
-    return {
-        name: evaluate_pool(
-            with_specs(synthetic(n=24, seed=i)), rng=np.random.default_rng(0), n_draws=20
-        )
-        for i, name in enumerate(["alpha", "beta"])
-    }
+    return {name: evaluate_pool(with_specs(synthetic(n=24, seed=i)), rng=np.random.default_rng(0),
+                                n_draws=20)
+            for i, name in enumerate(["alpha", "beta"])}
 
 
 def test_every_figure_is_written(results, tmp_path):

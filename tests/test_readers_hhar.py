@@ -25,25 +25,16 @@ UNIT_NS = {"gear": 1, "lgwatch": 1000}  # Creation_Time units differ between mod
 
 def stream(rng, user: str, device: str) -> pd.DataFrame:
     model = device.split("_")[0]
-    labels = np.repeat(
-        ["null", "bike", "sit", "stand", "walk", "stairsup", "stairsdown"], BLOCK[model]
-    )
+    labels = np.repeat(["null", "bike", "sit", "stand", "walk", "stairsup", "stairsdown"],
+                       BLOCK[model])
     n = len(labels)
     jitter = np.r_[0, rng.integers(2, 400, n - 1)] * 1000  # ns, >= 2 µs: no ties with a grid
     t_ns = 27_920_678_471_000 + np.arange(n) * STEP_NS[model] + jitter
-    frame = pd.DataFrame(
-        {
-            "Arrival_Time": 1424696638740 + np.arange(n) * 10,
-            "Creation_Time": t_ns // UNIT_NS[model],
-            "x": rng.normal(0, 3, n).round(6),
-            "y": rng.normal(-9.8, 1, n).round(6),
-            "z": rng.normal(0, 3, n).round(6),
-            "User": user,
-            "Model": model,
-            "Device": device,
-            "gt": labels,
-        }
-    )
+    frame = pd.DataFrame({"Arrival_Time": 1424696638740 + np.arange(n) * 10,
+                          "Creation_Time": t_ns // UNIT_NS[model],
+                          "x": rng.normal(0, 3, n).round(6), "y": rng.normal(-9.8, 1, n).round(6),
+                          "z": rng.normal(0, 3, n).round(6),
+                          "User": user, "Model": model, "Device": device, "gt": labels})
     return frame
 
 
@@ -51,11 +42,8 @@ def stream(rng, user: str, device: str) -> pd.DataFrame:
 def hhar(tmp_path_factory):
     rng = np.random.default_rng(4)
     root = tmp_path_factory.mktemp("hhar")
-    streams = {
-        (u, d): stream(rng, u, d)
-        for u in "abcdefghi"
-        for d in ("gear_1", "gear_2", "lgwatch_1", "lgwatch_2")
-    }
+    streams = {(u, d): stream(rng, u, d) for u in "abcdefghi"
+               for d in ("gear_1", "gear_2", "lgwatch_1", "lgwatch_2")}
     table = pd.concat(streams.values(), ignore_index=True)
     order = np.arange(len(table))
     order[100:102] = [101, 100]  # two rows arrive out of Creation_Time order
@@ -110,15 +98,13 @@ def labelled_rows_after_time_resampling(frame: pd.DataFrame, model: str) -> int:
 
 def test_paper_split_and_windows(hhar):
     target, streams = hhar
-    prepared = prepare("hhar", ProtocolOptions(resampler="time"), data_dir=target, use_cache=False)
+    prepared = prepare("hhar", ProtocolOptions(resampler="time"), data_dir=target,
+                       use_cache=False)
     split = {"train": list("cdegi"), "val": ["a", "f"], "test": ["b", "h"]}
     assert prepared.meta["subjects"] == split
     for name, users in split.items():
-        rows = sum(
-            labelled_rows_after_time_resampling(f, d.split("_")[0])
-            for (u, d), f in streams.items()
-            if u in users
-        )
+        rows = sum(labelled_rows_after_time_resampling(f, d.split("_")[0])
+                   for (u, d), f in streams.items() if u in users)
         part = prepared.split(name)
         assert len(part) == (rows - 100) // 50 + 1
         assert set(part.y.tolist()) == set(range(6))
@@ -127,9 +113,8 @@ def test_paper_split_and_windows(hhar):
 def test_assume_regular_gives_the_reference_stride(hhar):
     target, _ = hhar
     options = ProtocolOptions()
-    prepared = prepare(
-        "hhar", options, data_dir=target, use_cache=False, reader_options={"assume_regular": True}
-    )
+    prepared = prepare("hhar", options, data_dir=target, use_cache=False,
+                       reader_options={"assume_regular": True})
     assert prepared.meta["options"]["resampler"] == "stride"
     per_user = 4 * 6 * 120 // 2  # 4 streams, 6 labelled blocks of 120 rows at 100 Hz, stride 2
     for name, n in (("train", 5), ("val", 2), ("test", 2)):

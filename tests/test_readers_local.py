@@ -73,9 +73,8 @@ def test_dsads_paper_split_and_windows():
 
 # ---------------------------------------------------------------- sp_sw_har
 SW_SPLIT = {"val": ["s02", "s05", "s12", "s13"], "test": ["s01", "s09", "s10", "s16", "s18"]}
-SW_SPLIT["train"] = [
-    f"s{i:02d}" for i in range(1, 24) if f"s{i:02d}" not in SW_SPLIT["val"] + SW_SPLIT["test"]
-]
+SW_SPLIT["train"] = [f"s{i:02d}" for i in range(1, 24)
+                     if f"s{i:02d}" not in SW_SPLIT["val"] + SW_SPLIT["test"]]
 
 
 def time_rows(stamps: np.ndarray, per_second: int, unit: int, up: int, down: int) -> int:
@@ -109,9 +108,8 @@ def test_sp_sw_har_assume_regular_decimates_by_stride():
     for path in sorted(root.glob("s*/s*_sw.csv")):
         n = path.read_bytes().count(b"\n") - 1  # minus the header line
         rows[path.name[:3]] = rows.get(path.name[:3], 0) + math.ceil(n / 2)  # rows 0, 2, 4, ...
-    prepared = prepare(
-        "sp_sw_har", ProtocolOptions(), use_cache=False, reader_options={"assume_regular": True}
-    )
+    prepared = prepare("sp_sw_har", ProtocolOptions(), use_cache=False,
+                       reader_options={"assume_regular": True})
     assert prepared.meta["options"]["resampler"] == "stride"
     check_prepared(prepared, SW_SPLIT, expected_windows(rows, SW_SPLIT), 5)
 
@@ -160,7 +158,6 @@ def test_mobifall_paper_split_and_windows(mobifall_raw):
     for path, t in _mobifall_stamps(root, "ADL").items():
         subject = int(path.name.split("_")[2])
         rows[subject] = rows.get(subject, 0) + time_rows(
-            t, int(rate), 10**9, frac.numerator, frac.denominator
-        )
+            t, int(rate), 10**9, frac.numerator, frac.denominator)
     prepared = prepare("mobifall", ProtocolOptions(resampler="time"), use_cache=False)
     check_prepared(prepared, MF_SPLIT, expected_windows(rows, MF_SPLIT), 9)

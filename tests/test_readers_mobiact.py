@@ -17,20 +17,8 @@ from zcphar.errors import ZcpharError
 ADL = ["STD", "WAL", "JOG", "JUM", "STU", "STN", "SCH", "SIT", "CHU", "CSI", "CSO"]
 SUBJECTS = [1, 2, 5, 7, 12]
 ROWS, LYI_ROWS = 600, 40
-COLUMNS = [
-    "timestamp",
-    "rel_time",
-    "acc_x",
-    "acc_y",
-    "acc_z",
-    "gyro_x",
-    "gyro_y",
-    "gyro_z",
-    "azimuth",
-    "pitch",
-    "roll",
-    "label",
-]
+COLUMNS = ["timestamp", "rel_time", "acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z",
+           "azimuth", "pitch", "roll", "label"]
 
 
 def annotated(rng, labels: list[str]) -> pd.DataFrame:
@@ -45,29 +33,14 @@ def annotated(rng, labels: list[str]) -> pd.DataFrame:
 
 
 def raw_text(rng, code: str, subject: int, n: int) -> tuple[str, np.ndarray, np.ndarray]:
-    t = (
-        939_489_614_000
-        + np.r_[0, 200_000_000 + np.cumsum(rng.integers(9_000_000, 12_000_000, n - 1))]
-    )
+    t = 939_489_614_000 + np.r_[0, 200_000_000 + np.cumsum(rng.integers(9_000_000, 12_000_000,
+                                                                         n - 1))]
     xyz = rng.normal(0, 4, (n, 3)).round(6)
-    header = [
-        "#Acceleration force along the x y z axes (including gravity).",
-        "#timestamp(ns),x,y,z(m/s^2)",
-        "#Datetime: 05/08/2013 12:36:04",
-        "#" * 42,
-        f"#Activity: 2 - {code} - Some activity - 300s",
-        f"#Subject ID: {subject}",
-        "#First Name: sub",
-        "#Last Name: sub",
-        "#Age: 32",
-        "#Height(cm): 180",
-        "#Weight(kg): 85",
-        "#Gender: Male",
-        "#" * 42,
-        "",
-        "",
-        "@DATA",
-    ]
+    header = ["#Acceleration force along the x y z axes (including gravity).",
+              "#timestamp(ns),x,y,z(m/s^2)", "#Datetime: 05/08/2013 12:36:04", "#" * 42,
+              f"#Activity: 2 - {code} - Some activity - 300s", f"#Subject ID: {subject}",
+              "#First Name: sub", "#Last Name: sub", "#Age: 32", "#Height(cm): 180",
+              "#Weight(kg): 85", "#Gender: Male", "#" * 42, "", "", "@DATA"]
     rows = [f"{ts}, {x}, {y}, {z}" for ts, (x, y, z) in zip(t, xyz, strict=True)]
     return "\r\n".join(header + rows) + "\r\n", t, xyz
 

@@ -15,14 +15,8 @@ import pytest
 from zcphar.data import ProtocolOptions, get_dataset, prepare
 from zcphar.data.download import download
 
-TRIALS = {
-    "dws": (1, 2, 11),
-    "ups": (3, 4, 12),
-    "wlk": (7, 8, 15),
-    "jog": (9, 16),
-    "sit": (5, 13),
-    "std": (6, 14),
-}
+TRIALS = {"dws": (1, 2, 11), "ups": (3, 4, 12), "wlk": (7, 8, 15), "jog": (9, 16),
+          "sit": (5, 13), "std": (6, 14)}
 ROWS = 120  # per trial file; every class has >= 240 contiguous rows per subject
 
 
@@ -36,9 +30,8 @@ def motionsense(tmp_path_factory):
         for act, trials in TRIALS.items():
             for t in trials:
                 for n in range(1, 25):
-                    frame = pd.DataFrame(
-                        rng.normal(0, 0.5, (ROWS, 3)).round(6), columns=["x", "y", "z"]
-                    )
+                    frame = pd.DataFrame(rng.normal(0, 0.5, (ROWS, 3)).round(6),
+                                         columns=["x", "y", "z"])
                     frames[n, f"{act}_{t}"] = frame
                     z.writestr(f"B_Accelerometer_data/{act}_{t}/sub_{n}.csv", frame.to_csv())
                     z.writestr(f"__MACOSX/B_Accelerometer_data/{act}_{t}/._sub_{n}.csv", b"\0\5")
@@ -65,9 +58,8 @@ def test_reader(motionsense):
 
 def test_doubled_folder_and_class_option(motionsense, tmp_path):
     target, _ = motionsense
-    shutil.copytree(
-        target / "B_Accelerometer_data", tmp_path / "B_Accelerometer_data" / "B_Accelerometer_data"
-    )
+    shutil.copytree(target / "B_Accelerometer_data",
+                    tmp_path / "B_Accelerometer_data" / "B_Accelerometer_data")
     raw = get_dataset("motionsense").load(tmp_path, classes=["wlk", "jog"])
     assert raw.classes == ["wlk", "jog"] and len(raw.recordings) == 24 * 5
 

@@ -61,11 +61,8 @@ def test_options(myogym):
 def test_paper_split_and_windows(myogym):
     target, _, _ = myogym
     prepared = prepare("myogym", ProtocolOptions(), data_dir=target, use_cache=False)
-    assert prepared.meta["subjects"] == {
-        "train": [3, 4, 6, 7, 8, 10],
-        "val": [1, 5],
-        "test": [2, 9],
-    }
+    assert prepared.meta["subjects"] == {"train": [3, 4, 6, 7, 8, 10], "val": [1, 5],
+                                         "test": [2, 9]}
     for name, n in (("train", 6), ("val", 2), ("test", 2)):
         split = prepared.split(name)
         assert len(split) == (n * 31 * BLOCK - 100) // 50 + 1

@@ -95,9 +95,8 @@ def test_options_and_bad_values(pamap2_dir):
     from zcphar.errors import ZcpharError
 
     target, _ = pamap2_dir
-    raw = get_dataset("pamap2").load(
-        target, positions="ankle", activities=[1, 24, 9], optional=False
-    )
+    raw = get_dataset("pamap2").load(target, positions="ankle", activities=[1, 24, 9],
+                                     optional=False)
     assert raw.channels == ["ankle_acc_x", "ankle_acc_y", "ankle_acc_z"]
     assert raw.classes == ["lying", "watching TV", "rope jumping"]  # ascending original id
     assert {r.session for r in raw.recordings} == {"protocol"}

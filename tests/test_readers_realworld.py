@@ -16,16 +16,8 @@ from zcphar.data import ProtocolOptions, get_dataset, prepare
 from zcphar.data.download import download
 from zcphar.data.readers.realworld import align_by_time
 
-CLASSES = [
-    "climbingdown",
-    "climbingup",
-    "jumping",
-    "lying",
-    "running",
-    "sitting",
-    "standing",
-    "walking",
-]
+CLASSES = ["climbingdown", "climbingup", "jumping", "lying", "running", "sitting", "standing",
+           "walking"]
 POSITIONS = ["chest", "forearm", "head", "shin", "thigh", "upperarm", "waist"]
 PAPER = ["chest", "head", "shin", "upperarm", "waist"]
 MISSING = {(2, "climbingup", "forearm"), (6, "jumping", "thigh")}
@@ -34,15 +26,9 @@ PARTS = {4, 7, 14}
 
 def csv_bytes(values: np.ndarray, part: int = 0) -> bytes:
     start = 1435993200000 + 600_000 * part  # parts are recorded minutes apart
-    frame = pd.DataFrame(
-        {
-            "id": np.arange(1, len(values) + 1),
-            "attr_time": start + 20 * np.arange(len(values)),
-            "attr_x": values[:, 0],
-            "attr_y": values[:, 1],
-            "attr_z": values[:, 2],
-        }
-    )
+    frame = pd.DataFrame({"id": np.arange(1, len(values) + 1),
+                          "attr_time": start + 20 * np.arange(len(values)),
+                          "attr_x": values[:, 0], "attr_y": values[:, 1], "attr_z": values[:, 2]})
     return frame.to_csv(index=False).encode()
 
 
@@ -152,10 +138,10 @@ def test_time_alignment_on_the_archive(realworld):
     target, streams = realworld
     raw = get_dataset("realworld").load(target, align="time")
     by_key = {(r.subject, r.session): r for r in raw.recordings}
-    np.testing.assert_allclose(by_key[1, "walking.0"].data, expected(streams, 1, "walking", PAPER))
+    np.testing.assert_allclose(by_key[1, "walking.0"].data,
+                               expected(streams, 1, "walking", PAPER))
     for k in (0, 1):  # two parts recorded apart: two sessions, each cut to its shortest part
         parts = [streams[4, "climbingdown", p][k] for p in PAPER]
         shortest = min(len(p) for p in parts)
-        np.testing.assert_allclose(
-            by_key[4, f"climbingdown.{k}"].data, np.hstack([p[:shortest] for p in parts])
-        )
+        np.testing.assert_allclose(by_key[4, f"climbingdown.{k}"].data,
+                                   np.hstack([p[:shortest] for p in parts]))

@@ -26,11 +26,8 @@ def test_all_registered_with_paper_flags():
 @pytest.mark.parametrize("name", PAPER + list(LOCAL))
 def test_declared_options_are_the_loader_keywords(name):
     info = get_dataset(name)
-    keywords = [
-        p
-        for p, v in inspect.signature(info.load).parameters.items()
-        if v.kind is inspect.Parameter.KEYWORD_ONLY
-    ]
+    keywords = [p for p, v in inspect.signature(info.load).parameters.items()
+                if v.kind is inspect.Parameter.KEYWORD_ONLY]
     assert sorted(info.options) == sorted(keywords)
 
 

@@ -9,16 +9,9 @@ from zcphar.space import sample
 
 def _job(dropout: str) -> dict:
     spec = sample(1, np.random.default_rng(0), in_channels=3, num_classes=3)[0]
-    return {
-        "kind": "score",
-        "data": data_ref("synthetic"),
-        "spec": spec.to_dict(),
-        "proxies": ["snip", "grad_norm"],
-        "coverage": "reference",
-        "dropout": dropout,
-        "batch_size": 32,
-        "seed": 3,
-    }
+    return {"kind": "score", "data": data_ref("synthetic"), "spec": spec.to_dict(),
+            "proxies": ["snip", "grad_norm"], "coverage": "reference", "dropout": dropout,
+            "batch_size": 32, "seed": 3}
 
 
 def _values(job):

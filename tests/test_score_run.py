@@ -14,38 +14,14 @@ DATA = ["synthetic", "--option", "subjects=5"]
 @pytest.fixture
 def archs(tmp_path):
     path = tmp_path / "archs.jsonl"
-    assert (
-        main(
-            [
-                "sample",
-                "-n",
-                "3",
-                "--seed",
-                "2",
-                "--max-width",
-                "16",
-                "--classes",
-                "3",
-                "-o",
-                str(path),
-            ]
-        )
-        == 0
-    )
+    assert main(["sample", "-n", "3", "--seed", "2", "--max-width", "16", "--classes", "3",
+                 "-o", str(path)]) == 0
     return path
 
 
 def test_score_into_run_matches_csv_and_resumes(tmp_path, archs):
-    common = [
-        "score",
-        *DATA,
-        "--archs",
-        str(archs),
-        "--batch-size",
-        "32",
-        "--proxies",
-        "snip,grad_norm,synflow",
-    ]
+    common = ["score", *DATA, "--archs", str(archs), "--batch-size", "32",
+              "--proxies", "snip,grad_norm,synflow"]
     csv = tmp_path / "scores.csv"
     assert main([*common, "--out", str(csv)]) == 0
     run_dir = tmp_path / "run"
@@ -64,37 +40,15 @@ def test_score_into_run_matches_csv_and_resumes(tmp_path, archs):
 
 
 def test_score_run_refuses_per_proxy_path(tmp_path, archs, capsys):
-    argv = [
-        "score",
-        *DATA,
-        "--archs",
-        str(archs),
-        "--run",
-        str(tmp_path / "r"),
-        "--path",
-        "per_proxy",
-    ]
+    argv = ["score", *DATA, "--archs", str(archs), "--run", str(tmp_path / "r"),
+            "--path", "per_proxy"]
     assert main(argv) == 2
     assert "--path" in capsys.readouterr().err
 
 
 def test_dropout_on_gives_the_same_values_through_csv_and_run(tmp_path, archs):
-    common = [
-        "score",
-        *DATA,
-        "--archs",
-        str(archs),
-        "--batch-size",
-        "32",
-        "--seed",
-        "5",
-        "--proxies",
-        "snip,grad_norm",
-        "--dropout",
-        "on",
-        "--coverage",
-        "reference",
-    ]
+    common = ["score", *DATA, "--archs", str(archs), "--batch-size", "32", "--seed", "5",
+              "--proxies", "snip,grad_norm", "--dropout", "on", "--coverage", "reference"]
     csv = tmp_path / "scores.csv"
     assert main([*common, "--out", str(csv)]) == 0
     assert main([*common, "--run", str(tmp_path / "run")]) == 0

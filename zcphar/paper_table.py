@@ -70,6 +70,7 @@ def paper_table(
     return table
 
 
+
 def export_csv(store: RunStore, out_dir: str | Path) -> list[Path]:
     """Write architectures.csv, scores.csv, trainings.csv and paper_table.csv (one per
     training config, ``paper_table_<hash>.csv``, when several) into `out_dir`."""

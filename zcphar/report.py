@@ -104,20 +104,16 @@ def render_html(blocks: Sequence[Block], title: str) -> str:
         "table.metrics td,table.metrics th{padding:2px 8px;text-align:right;"
         "border-bottom:1px solid #ddd;}img{max-width:100%;}"
     )
-    return (
-        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>{html.escape(title)}</title><style>{style}</style></head>\n<body>\n"
-        + "\n".join(body)
-        + "\n</body></html>\n"
-    )
+    return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<title>{html.escape(title)}</title><style>{style}</style></head>\n<body>\n"
+            + "\n".join(body) + "\n</body></html>\n")
 
 
 def default_pools(tables: dict[str, pd.DataFrame]) -> list[str]:
     """``all``, plus ``cnn+rnn`` when some table also has other families (e.g. Transformers)."""
     families = set().union(*(set(family_of(t)) for t in tables.values()))
-    return (
-        ["all", "cnn+rnn"] if families - {"CNN", "RNN"} and families & {"CNN", "RNN"} else ["all"]
-    )
+    return ["all", "cnn+rnn"] if families - {"CNN", "RNN"} and families & {"CNN", "RNN"} else [
+        "all"]
 
 
 def _best_frame(results: dict[str, TableResult]) -> pd.DataFrame:
@@ -135,27 +131,19 @@ def _best_frame(results: dict[str, TableResult]) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("dataset")
 
 
-def pool_blocks(
-    pool: str, results: dict[str, TableResult], figures: dict, notes: dict, out: Path
-) -> list[Block]:
+def pool_blocks(pool: str, results: dict[str, TableResult], figures: dict, notes: dict,
+                out: Path) -> list[Block]:
     """The report section of one pool: summary, per-dataset tables, figures, per family."""
-    blocks = [
-        Block("heading", f"Pool: {POOL_TEXT.get(pool, pool)}"),
-        Block("paragraph", f"Every number in this section ranks among the {pool!r} rows."),
-        Block("heading", "Best proxy per dataset", 3),
-        Block("table", table=_best_frame(results)),
-    ]
+    blocks = [Block("heading", f"Pool: {POOL_TEXT.get(pool, pool)}"),
+              Block("paragraph", f"Every number in this section ranks among the {pool!r} rows."),
+              Block("heading", "Best proxy per dataset", 3), Block("table", table=_best_frame(
+                  results))]
     for name, r in results.items():
-        blocks += [
-            Block("heading", name, 3),
-            Block("paragraph", pool_heading(name, r.pooled)),
-            Block("table", table=metrics_frame(r.pooled)),
-        ]
+        blocks += [Block("heading", name, 3), Block("paragraph", pool_heading(name, r.pooled)),
+                   Block("table", table=metrics_frame(r.pooled))]
         if r.pooled.top_families.shape[1] > 1:
-            blocks += [
-                Block("paragraph", f"{name}: families in each proxy's top 10 % (%)"),
-                Block("table", table=r.pooled.top_families.round(1)),
-            ]
+            blocks += [Block("paragraph", f"{name}: families in each proxy's top 10 % (%)"),
+                       Block("table", table=r.pooled.top_families.round(1))]
     blocks.append(Block("heading", "Figures", 3))
     for paths in figures.values():
         png = [p for p in paths if p.suffix == ".png"] or paths
@@ -163,14 +151,11 @@ def pool_blocks(
     blocks += [Block("paragraph", f"{name} not drawn: {why}.") for name, why in notes.items()]
     family_results = [(n, f) for n, r in results.items() for f in r.families.values()]
     if family_results:
-        blocks.append(
-            Block("heading", f"Per family (each family ranked on its own, within {pool!r})", 3)
-        )
+        blocks.append(Block("heading", f"Per family (each family ranked on its own, within "
+                                       f"{pool!r})", 3))
         for name, f in family_results:
-            blocks += [
-                Block("paragraph", pool_heading(name, f)),
-                Block("table", table=metrics_frame(f)),
-            ]
+            blocks += [Block("paragraph", pool_heading(name, f)),
+                       Block("table", table=metrics_frame(f))]
     return blocks
 
 
@@ -207,27 +192,18 @@ def build_report(
     pools = list(pools or default_pools(tables))
     title = "zcphar report: " + ", ".join(tables)
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    blocks = [
-        Block("heading", title, 1),
-        Block(
-            "paragraph",
-            f"Source: {source}. zcphar {__version__}, {stamp}, seed {seed}, "
-            f"{n_draws} random draws. Pools: {', '.join(pools)}.",
-        ),
-        Block("paragraph", EXPLANATION.format(draws=n_draws)),
-    ]
+    blocks = [Block("heading", title, 1),
+              Block("paragraph", f"Source: {source}. zcphar {__version__}, {stamp}, seed {seed}, "
+                                 f"{n_draws} random draws. Pools: {', '.join(pools)}."),
+              Block("paragraph", EXPLANATION.format(draws=n_draws))]
     numbers = {}
     for pool in pools:
-        results = {
-            n: evaluate_table(t, n, seed=seed, pool=pool, n_draws=n_draws)
-            for n, t in tqdm(tables.items(), desc=f"evaluate {pool}", unit="table", disable=None)
-        }
-        figures, notes = plot_all(
-            {n: r.pooled for n, r in results.items()},
-            out / "figures" / pool.replace("+", "_"),
-            formats,
-            scatters=scatters,
-        )
+        results = {n: evaluate_table(t, n, seed=seed, pool=pool, n_draws=n_draws)
+                   for n, t in tqdm(tables.items(), desc=f"evaluate {pool}", unit="table",
+                                    disable=None)}
+        figures, notes = plot_all({n: r.pooled for n, r in results.items()},
+                                  out / "figures" / pool.replace("+", "_"), formats,
+                                  scatters=scatters)
         blocks += pool_blocks(pool, results, figures, notes, out)
         numbers[pool] = to_json(results, seed=seed, draws=n_draws, pool=pool)
     (out / "results.json").write_text(json.dumps(numbers, indent=1))

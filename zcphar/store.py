@@ -112,10 +112,8 @@ class RunStore:
         data = self.config()
         ref = options.get("data")
         for other, recorded in data.items():
-            if (
-                ref is not None
-                and isinstance(recorded, dict)
-                and recorded.get("data") not in (None, ref)
+            if ref is not None and isinstance(recorded, dict) and recorded.get("data") not in (
+                None, ref
             ):
                 raise ZcpharError(
                     f"the run {str(self.path)!r} holds data {recorded['data']!r} (from "
@@ -333,7 +331,8 @@ class RunStore:
         """Trained architectures in the paper's table layout (see `zcphar.paper_table`)."""
         from zcphar.paper_table import paper_table
 
-        return paper_table(self, coverage, dropout, config_hash=config_hash, batch_size=batch_size)
+        return paper_table(self, coverage, dropout, config_hash=config_hash,
+                           batch_size=batch_size)
 
     def export_csv(self, out_dir: str | Path) -> list[Path]:
         """Write every table of the run as CSV (see `zcphar.paper_table.export_csv`)."""

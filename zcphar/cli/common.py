@@ -21,9 +21,8 @@ from zcphar.data.types import PreparedDataset
 from zcphar.errors import ZcpharError
 
 
-def add_data_arguments(
-    parser: argparse.ArgumentParser, *, dataset_default: str | None = "watch"
-) -> None:
+def add_data_arguments(parser: argparse.ArgumentParser, *,
+                       dataset_default: str | None = "watch") -> None:
     """Add the dataset and protocol options to `parser` (see ``zcphar prepare --help``).
 
     Args:
@@ -31,77 +30,46 @@ def add_data_arguments(
         dataset_default: default DATASET; None makes the positional argument required.
     """
     if dataset_default is None:
-        parser.add_argument(
-            "dataset",
-            metavar="DATASET",
-            help="registered name (zcphar datasets) or path to your own data",
-        )
+        parser.add_argument("dataset", metavar="DATASET",
+                            help="registered name (zcphar datasets) or path to your own data")
     else:
-        parser.add_argument(
-            "dataset",
-            metavar="DATASET",
-            nargs="?",
-            default=dataset_default,
-            help="registered name (zcphar datasets) or path to your own data "
-            f"(default: {dataset_default})",
-        )
+        parser.add_argument("dataset", metavar="DATASET", nargs="?", default=dataset_default,
+                            help="registered name (zcphar datasets) or path to your own data "
+                                 f"(default: {dataset_default})")
     g = parser.add_argument_group("data and protocol")
     g.add_argument("--data-dir", type=Path, help="folder holding the dataset's raw files")
     _add_protocol_arguments(g)
     g.add_argument("--sidecar", type=Path, help="sidecar JSON of your own data")
-    g.add_argument(
-        "--option",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="reader option (repeatable), e.g. --option subjects=8",
-    )
+    g.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                   help="reader option (repeatable), e.g. --option subjects=8")
     g.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
 
 
 def _add_protocol_arguments(g: Any) -> None:
-    g.add_argument(
-        "--protocol",
-        choices=MODES,
-        default="paper",
-        help="paper (reproduces MGT, default) or clean (session-bounded windows)",
-    )
+    g.add_argument("--protocol", choices=MODES, default="paper",
+                   help="paper (reproduces MGT, default) or clean (session-bounded windows)")
     g.add_argument("--window-s", type=float, help="window length in seconds (default 2)")
     g.add_argument("--overlap", type=float, help="overlap of consecutive windows (default 0.5)")
-    g.add_argument(
-        "--rate",
-        type=float,
-        metavar="HZ",
-        help="sampling rate of the input data (your own data, synthetic)",
-    )
-    g.add_argument(
-        "--target-rate", type=float, metavar="HZ", help="rate after resampling (default 50)"
-    )
-    g.add_argument(
-        "--label-rule",
-        choices=LABEL_RULES,
-        help="window label: last sample (paper) or majority (clean)",
-    )
+    g.add_argument("--rate", type=float, metavar="HZ",
+                   help="sampling rate of the input data (your own data, synthetic)")
+    g.add_argument("--target-rate", type=float, metavar="HZ",
+                   help="rate after resampling (default 50)")
+    g.add_argument("--label-rule", choices=LABEL_RULES,
+                   help="window label: last sample (paper) or majority (clean)")
     g.add_argument("--purity", type=float, help="with majority labels: minimum majority share")
     g.add_argument("--resampler", choices=RESAMPLERS, help="default auto")
-    g.add_argument(
-        "--split", choices=SPLIT_METHODS, help="subject split (default paper; lists imply explicit)"
-    )
+    g.add_argument("--split", choices=SPLIT_METHODS,
+                   help="subject split (default paper; lists imply explicit)")
     g.add_argument("--split-seed", type=int, help="random_state of a 'seed' split")
     g.add_argument("--fold", type=int, help="loso: index of the test subject")
     for role in ("train", "val", "test"):
         g.add_argument(f"--{role}-subjects", metavar="IDS", help=f"comma-separated {role} ids")
-    g.add_argument(
-        "--allow-missing-classes",
-        action="store_true",
-        help="do not fail when a split lacks a class",
-    )
-    g.add_argument(
-        "--nan-policy", choices=NAN_POLICIES, help="interpolate NaN gaps (default) or stop on them"
-    )
-    g.add_argument(
-        "--all-channels", action="store_true", help="keep every channel, not only accelerometers"
-    )
+    g.add_argument("--allow-missing-classes", action="store_true",
+                   help="do not fail when a split lacks a class")
+    g.add_argument("--nan-policy", choices=NAN_POLICIES,
+                   help="interpolate NaN gaps (default) or stop on them")
+    g.add_argument("--all-channels", action="store_true",
+                   help="keep every channel, not only accelerometers")
 
 
 def _subjects(text: str | None) -> tuple:
@@ -112,18 +80,11 @@ def options_from_args(args: argparse.Namespace) -> ProtocolOptions:
     """The `ProtocolOptions` the parsed arguments describe (protocol defaults elsewhere)."""
     base = ProtocolOptions.clean() if args.protocol == "clean" else ProtocolOptions()
     changes: dict[str, Any] = {}
-    for arg, field in [
-        ("window_s", "window_s"),
-        ("overlap", "overlap"),
-        ("target_rate", "target_rate"),
-        ("label_rule", "label_rule"),
-        ("purity", "purity"),
-        ("resampler", "resampler"),
-        ("split", "split"),
-        ("split_seed", "split_seed"),
-        ("fold", "fold"),
-        ("nan_policy", "nan_policy"),
-    ]:
+    for arg, field in [("window_s", "window_s"), ("overlap", "overlap"),
+                       ("target_rate", "target_rate"), ("label_rule", "label_rule"),
+                       ("purity", "purity"), ("resampler", "resampler"), ("split", "split"),
+                       ("split_seed", "split_seed"), ("fold", "fold"),
+                       ("nan_policy", "nan_policy")]:
         if getattr(args, arg) is not None:
             changes[field] = getattr(args, arg)
     for role in ("train", "val", "test"):
@@ -163,13 +124,8 @@ def reader_options_from_args(args: argparse.Namespace) -> dict[str, Any]:
 
 def prepared_from_args(args: argparse.Namespace) -> PreparedDataset:
     """Prepare (or load from the cache) the dataset the parsed arguments describe."""
-    return prepare(
-        args.dataset,
-        options_from_args(args),
-        data_dir=args.data_dir,
-        reader_options=reader_options_from_args(args),
-        use_cache=not args.no_cache,
-    )
+    return prepare(args.dataset, options_from_args(args), data_dir=args.data_dir,
+                   reader_options=reader_options_from_args(args), use_cache=not args.no_cache)
 
 
 def add_execution_arguments(parser: argparse.ArgumentParser) -> None:
@@ -187,13 +143,8 @@ def add_execution_arguments(parser: argparse.ArgumentParser) -> None:
 def executor_from_args(args: argparse.Namespace):
     from zcphar.execute import get_executor
 
-    return get_executor(
-        args.engine,
-        workers=args.workers,
-        address=args.address,
-        gpus_per_job=args.gpus_per_job,
-        num_cpus=args.num_cpus,
-    )
+    return get_executor(args.engine, workers=args.workers, address=args.address,
+                        gpus_per_job=args.gpus_per_job, num_cpus=args.num_cpus)
 
 
 def device_from_args(args: argparse.Namespace) -> str:

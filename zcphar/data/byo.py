@@ -86,10 +86,8 @@ def _numeric(frame: pd.DataFrame, column: str, where: str) -> np.ndarray:
     bad = values.isna() & frame[column].notna()
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise ZcpharError(
-            f"non-numeric value {frame[column].iloc[row]!r} in column {column!r} "
-            f"of {where} (data row {row + 1})"
-        )
+        raise ZcpharError(f"non-numeric value {frame[column].iloc[row]!r} in column {column!r} "
+                          f"of {where} (data row {row + 1})")
     return values.to_numpy(np.float64)
 
 
@@ -128,10 +126,8 @@ def _channels(frame: pd.DataFrame, info: dict, where: str) -> list[str]:
     wanted = list(info.get("channels") or [c for c in frame.columns if "acc" in c.lower()])
     for column in wanted or ["acc_x"]:
         if column not in frame.columns:
-            raise ZcpharError(
-                f"missing required column {column!r} in {where} "
-                f"(columns: {', '.join(map(str, frame.columns))})"
-            )
+            raise ZcpharError(f"missing required column {column!r} in {where} "
+                              f"(columns: {', '.join(map(str, frame.columns))})")
     return wanted
 
 
@@ -141,39 +137,26 @@ def _subject(value: Any) -> Any:
     return int(value) if isinstance(value, str) and value.isdigit() else value
 
 
-def _recordings(
-    frame: pd.DataFrame, channels: list[str], info: dict, where: str, session: str
-) -> list[tuple[Any, str, np.ndarray, list, np.ndarray | None]]:
+def _recordings(frame: pd.DataFrame, channels: list[str], info: dict, where: str,
+                session: str) -> list[tuple[Any, str, np.ndarray, list, np.ndarray | None]]:
     """Group one table into (subject, session, data, label texts, timestamps) in file order."""
     for column in ("subject", "label"):
         if column not in frame.columns:
-            raise ZcpharError(
-                f"missing required column {column!r} in {where} "
-                f"(columns: {', '.join(map(str, frame.columns))})"
-            )
+            raise ZcpharError(f"missing required column {column!r} in {where} "
+                              f"(columns: {', '.join(map(str, frame.columns))})")
     data = np.stack([_numeric(frame, c, where) for c in channels], axis=1)  # (rows, C)
     unit = info.get("timestamp_unit", "s")
     if unit not in TIME_UNITS:
         raise unknown_choice("timestamp_unit", unit, TIME_UNITS)
-    times = (
-        _numeric(frame, "timestamp", where) * TIME_UNITS[unit]
-        if "timestamp" in frame.columns
-        else None
-    )
+    times = (_numeric(frame, "timestamp", where) * TIME_UNITS[unit]
+             if "timestamp" in frame.columns else None)
     sessions = frame["session"].astype(str) if "session" in frame.columns else session
     keys = pd.DataFrame({"subject": frame["subject"], "session": sessions})
     out = []
     for (subject, sess), rows in keys.groupby(["subject", "session"], sort=False).indices.items():
         texts = [_label_text(v) for v in frame["label"].to_numpy()[rows]]
-        out.append(
-            (
-                _subject(subject),
-                str(sess),
-                data[rows],
-                texts,
-                None if times is None else times[rows],
-            )
-        )
+        out.append((_subject(subject), str(sess), data[rows], texts,
+                    None if times is None else times[rows]))
     return out
 
 
@@ -186,10 +169,8 @@ def _rate(info: dict, groups: list) -> tuple[float, bool]:
     elif median and median > 0:
         rate = round(1.0 / median, 6)
     else:
-        raise ZcpharError(
-            "the sampling rate is not given and cannot be inferred (no usable "
-            "timestamp column); pass --rate HZ or sampling_rate_hz in a sidecar"
-        )
+        raise ZcpharError("the sampling rate is not given and cannot be inferred (no usable "
+                          "timestamp column); pass --rate HZ or sampling_rate_hz in a sidecar")
     period = 1.0 / rate
     irregular = bool(deltas) and any((np.abs(d - period) > 0.05 * period).any() for d in deltas)
     return rate, irregular
@@ -214,10 +195,8 @@ def _from_tables(path: Path, info: dict) -> RawDataset:
             if "subject" not in frame.columns:
                 match = pattern.search(f.stem)
                 if not match:
-                    raise ZcpharError(
-                        f"no subject column in {f} and subject_from_filename "
-                        f"{pattern.pattern!r} does not match its name"
-                    )
+                    raise ZcpharError(f"no subject column in {f} and subject_from_filename "
+                                      f"{pattern.pattern!r} does not match its name")
                 frame["subject"] = match.groupdict().get("subject", match.group(0))
             groups += _recordings(frame, _channels(frame, info, str(f)), info, str(f), f.stem)
         channels = _channels(_read_table(files[0]), info, str(files[0]))
@@ -227,19 +206,11 @@ def _from_tables(path: Path, info: dict) -> RawDataset:
         groups = _recordings(frame, channels, info, str(path), "0")
     rate, irregular = _rate(info, groups)
     classes = _classes([t for g in groups for t in g[3]], info)
-    recordings = [
-        Recording(s, sess, d, _encode(texts, classes, info), t) for s, sess, d, texts, t in groups
-    ]
+    recordings = [Recording(s, sess, d, _encode(texts, classes, info), t)
+                  for s, sess, d, texts, t in groups]
     meta = {k: info[k] for k in ("source", "license", "citation", "units") if k in info}
-    return RawDataset(
-        info.get("name", path.stem),
-        recordings,
-        channels,
-        classes,
-        rate,
-        irregular,
-        meta={**meta, "path": str(path)},
-    )
+    return RawDataset(info.get("name", path.stem), recordings, channels, classes, rate,
+                      irregular, meta={**meta, "path": str(path)})
 
 
 def _load_array(path: Path) -> np.ndarray:
@@ -252,15 +223,12 @@ def _load_array(path: Path) -> np.ndarray:
 def _from_arrays(path: Path, info: dict) -> PreWindowed:
     for name in ("X.npy", "y.npy", "subject.npy"):
         if not (path / name).is_file():
-            raise ZcpharError(
-                f"missing file {path / name} (pre-windowed data needs X.npy, y.npy and subject.npy)"
-            )
+            raise ZcpharError(f"missing file {path / name} (pre-windowed data needs X.npy, "
+                              "y.npy and subject.npy)")
     X, y, subject = (_load_array(path / n) for n in ("X.npy", "y.npy", "subject.npy"))
     if X.ndim != 3 or y.shape != (X.shape[0],) or subject.shape != (X.shape[0],):
-        raise ZcpharError(
-            f"X.npy must be (N, T, C) and y.npy, subject.npy (N,); got "
-            f"{X.shape}, {y.shape}, {subject.shape}"
-        )
+        raise ZcpharError(f"X.npy must be (N, T, C) and y.npy, subject.npy (N,); got "
+                          f"{X.shape}, {y.shape}, {subject.shape}")
     if not np.issubdtype(X.dtype, np.number) or not np.isfinite(X).all():
         raise ZcpharError(f"X.npy in {path} must be numeric and hold no NaN/inf")
     texts = [_label_text(v.item()) for v in y]
@@ -269,16 +237,8 @@ def _from_arrays(path: Path, info: dict) -> PreWindowed:
     keep = labels != UNLABELLED
     channels = list(info.get("channels") or [f"ch{i}" for i in range(X.shape[2])])
     rate = float(info["sampling_rate_hz"]) if info.get("sampling_rate_hz") else None
-    return PreWindowed(
-        info.get("name", path.name),
-        X[keep].astype(np.float64),
-        labels[keep],
-        subject[keep],
-        channels,
-        classes,
-        rate,
-        {"path": str(path)},
-    )
+    return PreWindowed(info.get("name", path.name), X[keep].astype(np.float64), labels[keep],
+                       subject[keep], channels, classes, rate, {"path": str(path)})
 
 
 def read(path: Path, options: dict) -> RawDataset | PreWindowed:
@@ -287,8 +247,6 @@ def read(path: Path, options: dict) -> RawDataset | PreWindowed:
     if path.is_dir():
         return _from_arrays(path, info) if (path / "X.npy").exists() else _from_tables(path, info)
     if path.suffix.lower() != ".csv":
-        raise ZcpharError(
-            f"cannot read {path}; choose one of: a .csv file, a folder of .csv "
-            "files, a folder with X.npy, y.npy and subject.npy"
-        )
+        raise ZcpharError(f"cannot read {path}; choose one of: a .csv file, a folder of .csv "
+                          "files, a folder with X.npy, y.npy and subject.npy")
     return _from_tables(path, info)

@@ -42,9 +42,8 @@ def load(key: str) -> PreparedDataset | None:
         return None
     meta = json.loads((folder / "meta.json").read_text())
     with np.load(folder / "arrays.npz", allow_pickle=False) as arrays:
-        splits = {
-            s: Split(arrays[f"{s}_X"], arrays[f"{s}_y"], arrays[f"{s}_subject"]) for s in SPLITS
-        }
+        splits = {s: Split(arrays[f"{s}_X"], arrays[f"{s}_y"], arrays[f"{s}_subject"])
+                  for s in SPLITS}
     meta["cache"] = {"key": key, "loaded": True}
     return PreparedDataset(**splits, meta=meta)
 

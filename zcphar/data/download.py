@@ -62,77 +62,35 @@ class Source:
 
 
 UCI = "https://archive.ics.uci.edu/static/public"
-SOURCES: dict[str, Source] = {
-    s.name: s
-    for s in [
-        Source(
-            "hhar",
-            (f"{UCI}/344/heterogeneity+activity+recognition.zip",),
-            (None,),
-            "https://archive.ics.uci.edu/dataset/344/heterogeneity+activity+recognition",
-            nested=("Activity recognition exp.zip",),
-        ),
-        Source(
-            "pamap2",
-            (f"{UCI}/231/pamap2+physical+activity+monitoring.zip",),
-            (None,),
-            "https://archive.ics.uci.edu/dataset/231/pamap2+physical+activity+monitoring",
-            nested=("PAMAP2_Dataset.zip",),
-        ),
-        Source(
-            "motionsense",
-            (
-                "https://github.com/mmalekzadeh/motion-sense/raw/master/data/"
-                "B_Accelerometer_data.zip",
-            ),
-            (None,),
-            "https://github.com/mmalekzadeh/motion-sense",
-        ),
-        Source(
-            "realworld",
-            (
-                "http://wifo5-14.informatik.uni-mannheim.de/sensor/dataset/"
-                "realworld2016/realworld2016_dataset.zip",
-            ),
-            (None,),
-            "https://sensor.informatik.uni-mannheim.de/index.html#dataset_realworld",
-            allow_http=True,
-        ),
-        Source(
-            "dsads",
-            (f"{UCI}/256/daily+and+sports+activities.zip",),
-            (None,),
-            "https://archive.ics.uci.edu/dataset/256/daily+and+sports+activities",
-        ),
-        Source(
-            "sp_sw_har",
-            (
-                "https://github.com/GeoTecINIT/sp-sw-har-dataset/archive/"
-                "1408d85a512a53861de7bc4729dee283fff2ea9d.zip",
-            ),
-            (None,),
-            "https://doi.org/10.5281/zenodo.8398688",
-        ),
-        Source(
-            "mobiact",
-            page="https://bmi.hmu.gr/the-mobifall-and-mobiact-datasets-2/",
-            manual="fill in the registration form on the page, download MobiAct_Dataset_v2.0, "
-            "extract the .rar (e.g. `unrar x`), then pass the zip or folder with --from",
-        ),
-        Source(
-            "mobifall",
-            page="https://bmi.hmu.gr/the-mobifall-and-mobiact-datasets-2/",
-            manual="fill in the registration form on the page, then pass the archive or "
-            "folder with --from",
-        ),
-        Source(
-            "myogym",
-            page="http://www.oulu.fi/bisg/node/40364",
-            manual="no stable URL: get MyoGym.mat from the authors (University of Oulu BISG), "
-            "then pass it with --from",
-        ),
-    ]
-}
+SOURCES: dict[str, Source] = {s.name: s for s in [
+    Source("hhar", (f"{UCI}/344/heterogeneity+activity+recognition.zip",), (None,),
+           "https://archive.ics.uci.edu/dataset/344/heterogeneity+activity+recognition",
+           nested=("Activity recognition exp.zip",)),
+    Source("pamap2", (f"{UCI}/231/pamap2+physical+activity+monitoring.zip",), (None,),
+           "https://archive.ics.uci.edu/dataset/231/pamap2+physical+activity+monitoring",
+           nested=("PAMAP2_Dataset.zip",)),
+    Source("motionsense", ("https://github.com/mmalekzadeh/motion-sense/raw/master/data/"
+                           "B_Accelerometer_data.zip",), (None,),
+           "https://github.com/mmalekzadeh/motion-sense"),
+    Source("realworld", ("http://wifo5-14.informatik.uni-mannheim.de/sensor/dataset/"
+                         "realworld2016/realworld2016_dataset.zip",), (None,),
+           "https://sensor.informatik.uni-mannheim.de/index.html#dataset_realworld",
+           allow_http=True),
+    Source("dsads", (f"{UCI}/256/daily+and+sports+activities.zip",), (None,),
+           "https://archive.ics.uci.edu/dataset/256/daily+and+sports+activities"),
+    Source("sp_sw_har", ("https://github.com/GeoTecINIT/sp-sw-har-dataset/archive/"
+                         "1408d85a512a53861de7bc4729dee283fff2ea9d.zip",), (None,),
+           "https://doi.org/10.5281/zenodo.8398688"),
+    Source("mobiact", page="https://bmi.hmu.gr/the-mobifall-and-mobiact-datasets-2/",
+           manual="fill in the registration form on the page, download MobiAct_Dataset_v2.0, "
+                  "extract the .rar (e.g. `unrar x`), then pass the zip or folder with --from"),
+    Source("mobifall", page="https://bmi.hmu.gr/the-mobifall-and-mobiact-datasets-2/",
+           manual="fill in the registration form on the page, then pass the archive or "
+                  "folder with --from"),
+    Source("myogym", page="http://www.oulu.fi/bisg/node/40364",
+           manual="no stable URL: get MyoGym.mat from the authors (University of Oulu BISG), "
+                  "then pass it with --from"),
+]}
 
 
 def get_source(name: str) -> Source:
@@ -177,18 +135,10 @@ def _open(url: str, start: int, timeout: float) -> http.client.HTTPResponse | No
 
 def _receive(response, part: Path, start: int, total: int | None, progress: bool) -> None:
     """Append the response body to `part`; on a broken connection keep what arrived."""
-    with (
-        open(part, "ab" if start else "wb") as out,
-        tqdm(
-            total=total,
-            initial=start,
-            unit="B",
-            unit_scale=True,
-            desc=part.name[:-5],
-            disable=not progress,
-            leave=False,
-        ) as bar,
-    ):
+    with open(part, "ab" if start else "wb") as out, tqdm(
+        total=total, initial=start, unit="B", unit_scale=True, desc=part.name[:-5],
+        disable=not progress, leave=False,
+    ) as bar:
         try:
             for block in iter(lambda: response.read(CHUNK), b""):
                 out.write(block)
@@ -196,19 +146,11 @@ def _receive(response, part: Path, start: int, total: int | None, progress: bool
         except (http.client.HTTPException, OSError) as err:
             raise ZcpharError(
                 f"download interrupted ({err.__class__.__name__}) after {out.tell()} bytes; "
-                "run the same command again to resume"
-            ) from err
+                "run the same command again to resume") from err
 
 
-def fetch(
-    url: str,
-    dest: Path,
-    *,
-    sha256: str | None = None,
-    progress: bool = True,
-    timeout: float = 60.0,
-    allow_http: bool = False,
-) -> Path:
+def fetch(url: str, dest: Path, *, sha256: str | None = None, progress: bool = True,
+          timeout: float = 60.0, allow_http: bool = False) -> Path:
     """Download `url` to `dest`, resuming ``dest.part`` and verifying `sha256` when given.
 
     Args:
@@ -239,16 +181,13 @@ def fetch(
             _receive(response, part, start, total, progress)
     size = part.stat().st_size
     if total is not None and size != total:
-        raise ZcpharError(
-            f"download of {url} incomplete ({size} of {total} bytes); "
-            "run the same command again to resume"
-        )
+        raise ZcpharError(f"download of {url} incomplete ({size} of {total} bytes); "
+                          "run the same command again to resume")
     digest = sha256_file(part)
     if sha256 is not None and digest != sha256:
         part.unlink()
-        raise ZcpharError(
-            f"SHA-256 mismatch for {url}: expected {sha256}, got {digest}; the download was deleted"
-        )
+        raise ZcpharError(f"SHA-256 mismatch for {url}: expected {sha256}, got {digest}; "
+                          "the download was deleted")
     part.replace(dest)
     return dest
 
@@ -326,10 +265,8 @@ def safe_extract(archive: Path, dest: Path, *, nested: tuple[str, ...] = ()) -> 
         with tarfile.open(archive) as tar:
             tar.extractall(dest, members=_tar_plan(tar), filter="data")
     elif archive.suffix.lower() == ".rar":
-        raise ZcpharError(
-            f"{archive.name}: RAR archives are not extracted by zcphar; extract it "
-            "(e.g. `unrar x` or `bsdtar -xf`) and pass the folder with --from"
-        )
+        raise ZcpharError(f"{archive.name}: RAR archives are not extracted by zcphar; extract it "
+                          "(e.g. `unrar x` or `bsdtar -xf`) and pass the folder with --from")
     else:
         raise ZcpharError(f"{archive.name}: not a zip or tar archive")
     _extract_nested(dest, nested)
@@ -338,11 +275,8 @@ def safe_extract(archive: Path, dest: Path, *, nested: tuple[str, ...] = ()) -> 
 
 def _extract_nested(root: Path, nested: tuple[str, ...]) -> None:
     for _ in range(3 if nested else 0):
-        inner = [
-            p
-            for p in sorted(root.rglob("*"))
-            if p.is_file() and any(fnmatch.fnmatch(p.name, pattern) for pattern in nested)
-        ]
+        inner = [p for p in sorted(root.rglob("*")) if p.is_file()
+                 and any(fnmatch.fnmatch(p.name, pattern) for pattern in nested)]
         for archive in inner:
             safe_extract(archive, archive.parent)
             archive.unlink()
@@ -351,12 +285,8 @@ def _extract_nested(root: Path, nested: tuple[str, ...]) -> None:
 
 
 def _record_digest(archive: Path, origin: str, digest: str, pinned: str | None) -> None:
-    record = {
-        "origin": origin,
-        "sha256": digest,
-        "bytes": archive.stat().st_size,
-        "pinned": pinned is not None,
-    }
+    record = {"origin": origin, "sha256": digest, "bytes": archive.stat().st_size,
+              "pinned": pinned is not None}
     archive.with_name(archive.name + ".sha256.json").write_text(json.dumps(record, indent=2))
 
 
@@ -364,7 +294,8 @@ def _from_local(src: Source, path: Path, target: Path, log: Callable[[str], None
     if not path.exists():
         raise ZcpharError(f"--from {str(path)!r} does not exist")
     if path.is_dir():
-        shutil.copytree(path, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__MACOSX"))
+        shutil.copytree(path, target, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("__MACOSX"))
         _extract_nested(target, src.nested)
         return {"from": str(path.resolve())}
     digest = sha256_file(path)
@@ -377,14 +308,8 @@ def _from_local(src: Source, path: Path, target: Path, log: Callable[[str], None
     return {"from": str(path.resolve()), "sha256": digest}
 
 
-def download(
-    name: str,
-    *,
-    to: Path | str | None = None,
-    from_path: Path | str | None = None,
-    progress: bool = True,
-    log: Callable[[str], None] = print,
-) -> Path:
+def download(name: str, *, to: Path | str | None = None, from_path: Path | str | None = None,
+             progress: bool = True, log: Callable[[str], None] = print) -> Path:
     """Fetch (or take from `from_path`), verify and extract a dataset.
 
     Args:
@@ -402,26 +327,18 @@ def download(
     if from_path is not None:
         record = _from_local(src, Path(from_path).expanduser(), target, log)
     elif not src.urls:
-        raise ZcpharError(
-            f"{name} cannot be downloaded automatically: {src.manual} (page: {src.page})"
-        )
+        raise ZcpharError(f"{name} cannot be downloaded automatically: {src.manual} "
+                          f"(page: {src.page})")
     else:
         record = {"urls": list(src.urls), "sha256": []}
         for url, pinned in zip(src.urls, src.sha256, strict=True):
             leaf = urllib.parse.unquote(PurePosixPath(urllib.parse.urlsplit(url).path).name)
-            archive = fetch(
-                url,
-                home() / "downloads" / f"{name}-{leaf}",
-                sha256=pinned,
-                progress=progress,
-                allow_http=src.allow_http,
-            )
+            archive = fetch(url, home() / "downloads" / f"{name}-{leaf}", sha256=pinned,
+                            progress=progress, allow_http=src.allow_http)
             digest = pinned or sha256_file(archive)
             if pinned is None:
-                log(
-                    f"{archive.name}: sha256 {digest} (no pinned digest yet; recorded in "
-                    f"{archive.name}.sha256.json)"
-                )
+                log(f"{archive.name}: sha256 {digest} (no pinned digest yet; recorded in "
+                    f"{archive.name}.sha256.json)")
             _record_digest(archive, url, digest, pinned)
             record["sha256"].append(digest)
             safe_extract(archive, target, nested=src.nested)

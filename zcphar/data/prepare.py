@@ -36,19 +36,15 @@ def check_options(options: ProtocolOptions) -> None:
     if options.nan_policy not in NAN_POLICIES:
         raise unknown_choice("nan policy", options.nan_policy, NAN_POLICIES)
     if not options.window_s > 0 or not options.target_rate > 0:
-        raise ZcpharError(
-            f"window_s ({options.window_s}) and target_rate "
-            f"({options.target_rate}) must be positive"
-        )
+        raise ZcpharError(f"window_s ({options.window_s}) and target_rate "
+                          f"({options.target_rate}) must be positive")
     if not 0 <= options.overlap < 1:
         raise ZcpharError(f"overlap {options.overlap} must be in [0, 1)")
     if options.purity is not None and not 0 < options.purity <= 1:
         raise ZcpharError(f"purity {options.purity} must be in (0, 1]")
     if options.purity is not None and options.label_rule != "majority":
-        raise ZcpharError(
-            f"purity applies to the 'majority' label rule, not "
-            f"{options.label_rule!r}; choose label rule: majority"
-        )
+        raise ZcpharError(f"purity applies to the 'majority' label rule, not "
+                          f"{options.label_rule!r}; choose label rule: majority")
 
 
 def window_shape(options: ProtocolOptions) -> tuple[int, int]:
@@ -56,10 +52,8 @@ def window_shape(options: ProtocolOptions) -> tuple[int, int]:
     length = int(round(options.window_s * options.target_rate))
     step = max(1, int(round(length * (1 - options.overlap))))
     if length < 2:
-        raise ZcpharError(
-            f"window of {options.window_s} s at {options.target_rate} Hz is "
-            f"{length} sample(s); it needs at least 2"
-        )
+        raise ZcpharError(f"window of {options.window_s} s at {options.target_rate} Hz is "
+                          f"{length} sample(s); it needs at least 2")
     return length, step
 
 
@@ -69,30 +63,21 @@ def select_channels(raw: RawDataset, accelerometer_only: bool) -> list[int]:
     return acc if accelerometer_only and acc else list(range(len(raw.channels)))
 
 
-def _process(
-    rec: Recording, keep: list[int], method: str, native: float, options: ProtocolOptions
-) -> list[Recording]:
+def _process(rec: Recording, keep: list[int], method: str, native: float,
+             options: ProtocolOptions) -> list[Recording]:
     """Channels, NaN filling, resampling and (paper mode) dropping unlabelled rows."""
     rec = Recording(rec.subject, rec.session, rec.data[:, keep], rec.labels, rec.timestamps)
     paper = options.mode == "paper"
     if options.nan_policy == "error":
         fill_nans(rec, "error")  # stop on any NaN in the kept channels, before anything else
     if method == "stride":  # the paper: decimate, fill gaps, then drop excluded rows
-        out = (
-            [fill_nans(stride(rec, int(round(native / options.target_rate))), options.nan_policy)]
-            if len(rec)
-            else []
-        )
+        out = [fill_nans(stride(rec, int(round(native / options.target_rate))),
+                         options.nan_policy)] if len(rec) else []
         if paper:
             out = [_labelled(r) for r in out]
     else:
-        out = resample(
-            fill_nans(rec, options.nan_policy),
-            method,
-            native,
-            options.target_rate,
-            options.max_gap_s,
-        )
+        out = resample(fill_nans(rec, options.nan_policy), method, native,
+                       options.target_rate, options.max_gap_s)
         if paper:
             out = [_labelled(r) for r in out]
     return [r for r in out if len(r) and (r.labels != UNLABELLED).any()]
@@ -121,23 +106,18 @@ def _windows(recs: list[Recording], options: ProtocolOptions, length: int, step:
     return Split(*(np.concatenate([p[i] for p in parts]) for i in range(3)))
 
 
-def check_splits(
-    splits: dict[str, Split], classes: list[str], options: ProtocolOptions, length: int
-) -> None:
+def check_splits(splits: dict[str, Split], classes: list[str], options: ProtocolOptions,
+                 length: int) -> None:
     """Every split has windows and (unless allowed) every class."""
     for name, split in splits.items():
         if len(split) == 0:
-            raise ZcpharError(
-                f"split {name!r} has no windows: its recordings are shorter than "
-                f"one window of {length} samples ({options.window_s:g} s)"
-            )
+            raise ZcpharError(f"split {name!r} has no windows: its recordings are shorter than "
+                              f"one window of {length} samples ({options.window_s:g} s)")
         missing = [classes[i] for i in range(len(classes)) if not (split.y == i).any()]
         if missing and not options.allow_missing_classes:
-            raise ZcpharError(
-                f"split {name!r} has no windows of class(es) "
-                f"{', '.join(missing)}; pass allow_missing_classes "
-                "(--allow-missing-classes) to accept this"
-            )
+            raise ZcpharError(f"split {name!r} has no windows of class(es) "
+                              f"{', '.join(missing)}; pass allow_missing_classes "
+                              "(--allow-missing-classes) to accept this")
 
 
 def _plain(values: list) -> list:
@@ -148,20 +128,16 @@ def build(raw: RawDataset, options: ProtocolOptions) -> tuple[dict[str, Split], 
     """Prepare a raw dataset (no cache): the three splits and the metadata."""
     length, step = window_shape(options)
     native = float(raw.rate_hz)
-    method = resolve_resampler(
-        options.resampler, options.mode, native, options.target_rate, raw.irregular
-    )
-    report = validate(raw, int(np.ceil(length * native / options.target_rate)), options.max_gap_s)
+    method = resolve_resampler(options.resampler, options.mode, native, options.target_rate,
+                               raw.irregular)
+    report = validate(raw, int(np.ceil(length * native / options.target_rate)),
+                      options.max_gap_s)
     keep = select_channels(raw, options.accelerometer_only)
-    if (
-        options.accelerometer_only
-        and len(keep) == len(raw.channels)
-        and not any("acc" in c.lower() for c in raw.channels)
-    ):
+    if options.accelerometer_only and len(keep) == len(raw.channels) and not any(
+            "acc" in c.lower() for c in raw.channels):
         report["warnings"].append("no channel name contains 'acc': all channels kept")
-    progress = tqdm(
-        raw.recordings, desc=f"prepare {raw.name}", unit="rec", disable=None, leave=False
-    )
+    progress = tqdm(raw.recordings, desc=f"prepare {raw.name}", unit="rec", disable=None,
+                    leave=False)
     recs = [p for r in progress for p in _process(r, keep, method, native, options)]
     if not recs:
         raise ZcpharError(f"dataset {raw.name!r} has no labelled rows")
@@ -169,9 +145,8 @@ def build(raw: RawDataset, options: ProtocolOptions) -> tuple[dict[str, Split], 
     by_split = {s: [r for r in recs if r.subject in subjects[s]] for s in SPLITS}
     scaler = StandardScaler().fit(np.concatenate([r.data for r in by_split["train"]]))
     for s in SPLITS:
-        by_split[s] = [
-            Recording(r.subject, r.session, scaler.transform(r.data), r.labels) for r in by_split[s]
-        ]
+        by_split[s] = [Recording(r.subject, r.session, scaler.transform(r.data), r.labels)
+                       for r in by_split[s]]
     splits = {s: _windows(by_split[s], options, length, step) for s in SPLITS}
     check_splits(splits, raw.classes, options, length)
     meta = {
@@ -180,16 +155,10 @@ def build(raw: RawDataset, options: ProtocolOptions) -> tuple[dict[str, Split], 
         "native_rate_hz": native,
         "channels": [raw.channels[i] for i in keep],
         "classes": list(raw.classes),
-        "options": {
-            **options.to_dict(),
-            "resampler": method,
-            "resampler_requested": options.resampler,
-            "window": length,
-            "step": step,
-        },
-        "subjects": {
-            s: sorted(_plain(subjects[s]), key=lambda v: (str(type(v)), v)) for s in SPLITS
-        },
+        "options": {**options.to_dict(), "resampler": method, "resampler_requested":
+                    options.resampler, "window": length, "step": step},
+        "subjects": {s: sorted(_plain(subjects[s]), key=lambda v: (str(type(v)), v))
+                     for s in SPLITS},
         "scaler": {"mean": scaler.mean_.tolist(), "scale": scaler.scale_.tolist()},
         "source": raw.meta,
         "report": report,
@@ -207,44 +176,27 @@ def build_prewindowed(data: PreWindowed, options: ProtocolOptions) -> tuple[dict
     for s in SPLITS:
         X = data.X[rows[s]]
         X = scaler.transform(X.reshape(-1, X.shape[2])).reshape(X.shape)
-        splits[s] = Split(
-            X.transpose(0, 2, 1).astype(np.float32), data.y[rows[s]], data.subject[rows[s]]
-        )
+        splits[s] = Split(X.transpose(0, 2, 1).astype(np.float32), data.y[rows[s]],
+                          data.subject[rows[s]])
     check_splits(splits, data.classes, options, data.X.shape[1])
     meta = {
-        "name": data.name,
-        "rate_hz": data.rate_hz,
-        "native_rate_hz": data.rate_hz,
-        "channels": data.channels,
-        "classes": data.classes,
-        "options": {
-            **options.to_dict(),
-            "resampler": "none (pre-windowed)",
-            "window": int(data.X.shape[1]),
-            "step": None,
-        },
-        "subjects": {
-            s: sorted(_plain(subjects[s]), key=lambda v: (str(type(v)), v)) for s in SPLITS
-        },
+        "name": data.name, "rate_hz": data.rate_hz, "native_rate_hz": data.rate_hz,
+        "channels": data.channels, "classes": data.classes,
+        "options": {**options.to_dict(), "resampler": "none (pre-windowed)",
+                    "window": int(data.X.shape[1]), "step": None},
+        "subjects": {s: sorted(_plain(subjects[s]), key=lambda v: (str(type(v)), v))
+                     for s in SPLITS},
         "scaler": {"mean": scaler.mean_.tolist(), "scale": scaler.scale_.tolist()},
         "source": data.meta,
-        "report": {
-            "windows": int(len(data.y)),
-            "subjects": len(set(data.subject.tolist())),
-            "warnings": [],
-        },
+        "report": {"windows": int(len(data.y)), "subjects": len(set(data.subject.tolist())),
+                   "warnings": []},
     }
     return splits, meta
 
 
-def prepare(
-    dataset: str | Path,
-    options: ProtocolOptions | None = None,
-    *,
-    data_dir: Path | None = None,
-    reader_options: dict | None = None,
-    use_cache: bool = True,
-) -> PreparedDataset:
+def prepare(dataset: str | Path, options: ProtocolOptions | None = None, *,
+            data_dir: Path | None = None, reader_options: dict | None = None,
+            use_cache: bool = True) -> PreparedDataset:
     """Prepare a dataset for training and scoring (or load it from the cache).
 
     Args:

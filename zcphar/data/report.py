@@ -28,12 +28,8 @@ def _timestamp_facts(raw: RawDataset, max_gap_s: float) -> dict[str, Any]:
             duplicates.append(where)
         gaps += int((dt > max_gap_s).sum())
     if not deltas:
-        return {
-            "effective_rate_hz": None,
-            "non_monotonic": [],
-            "duplicate_timestamps": [],
-            "gaps": 0,
-        }
+        return {"effective_rate_hz": None, "non_monotonic": [], "duplicate_timestamps": [],
+                "gaps": 0}
     median = float(np.median(np.concatenate(deltas)))
     return {
         "effective_rate_hz": round(1.0 / median, 3) if median > 0 else None,
@@ -46,25 +42,21 @@ def _timestamp_facts(raw: RawDataset, max_gap_s: float) -> dict[str, Any]:
 def _channel_facts(raw: RawDataset) -> dict[str, Any]:
     data = np.concatenate([r.data for r in raw.recordings])  # (rows, C)
     finite = np.isfinite(data)
-    nan_fraction = {c: round(float(1 - finite[:, i].mean()), 6) for i, c in enumerate(raw.channels)}
-    constant = [
-        c
-        for i, c in enumerate(raw.channels)
-        if np.nanstd(np.where(finite[:, i], data[:, i], np.nan)) == 0
-    ]
+    nan_fraction = {c: round(float(1 - finite[:, i].mean()), 6)
+                    for i, c in enumerate(raw.channels)}
+    constant = [c for i, c in enumerate(raw.channels)
+                if np.nanstd(np.where(finite[:, i], data[:, i], np.nan)) == 0]
     acc = [i for i, c in enumerate(raw.channels) if "acc" in c.lower()][:3]
     magnitude = None
     if len(acc) == 3:
         norms = np.linalg.norm(data[:, acc], axis=1)
         magnitude = round(float(np.nanmedian(norms)), 3) if np.isfinite(norms).any() else None
-    return {
-        "nan_fraction": nan_fraction,
-        "constant_channels": constant,
-        "median_acc_magnitude": magnitude,
-    }
+    return {"nan_fraction": nan_fraction, "constant_channels": constant,
+            "median_acc_magnitude": magnitude}
 
 
-def validate(raw: RawDataset, window: int | None = None, max_gap_s: float = 1.0) -> dict[str, Any]:
+def validate(raw: RawDataset, window: int | None = None,
+             max_gap_s: float = 1.0) -> dict[str, Any]:
     """Facts and warnings about a raw dataset.
 
     Args:
@@ -87,21 +79,13 @@ def validate(raw: RawDataset, window: int | None = None, max_gap_s: float = 1.0)
         "unlabelled_fraction": round(float((labels == UNLABELLED).mean()), 6),
         "rows_per_class": {c: int((labels == i).sum()) for i, c in enumerate(raw.classes)},
         "classes_per_subject": {
-            str(s): len(
-                {
-                    int(v)
-                    for r in raw.recordings
-                    if r.subject == s
-                    for v in np.unique(r.labels)
-                    if v != UNLABELLED
-                }
-            )
+            str(s): len({int(v) for r in raw.recordings if r.subject == s
+                         for v in np.unique(r.labels) if v != UNLABELLED})
             for s in raw.subjects
         },
     }
-    report["short_sessions"] = (
-        [f"{r.subject}/{r.session}" for r in raw.recordings if len(r) < window] if window else []
-    )
+    report["short_sessions"] = ([f"{r.subject}/{r.session}" for r in raw.recordings
+                                 if len(r) < window] if window else [])
     report["warnings"] = _warnings(report)
     return report
 
@@ -119,9 +103,7 @@ def _warnings(report: dict[str, Any]) -> list[str]:
         out.append(f"{len(report['duplicate_timestamps'])} session(s) with duplicate timestamps")
     nans = {c: f for c, f in report["nan_fraction"].items() if f > 0}
     if nans:
-        out.append(
-            "NaN/inf values in channels " + ", ".join(f"{c} ({f:.2%})" for c, f in nans.items())
-        )
+        out.append("NaN/inf values in channels " + ", ".join(f"{c} ({f:.2%})" for c, f in nans.items()))
     if report["constant_channels"]:
         out.append("constant channels: " + ", ".join(report["constant_channels"]))
     if report["short_sessions"]:
@@ -133,7 +115,8 @@ def add_split_counts(report: dict[str, Any], prepared: PreparedDataset) -> dict[
     """Add ``windows_per_class`` ({split: {class: count}}) to `report` and return it."""
     classes = prepared.meta["classes"]
     report["windows_per_class"] = {
-        s: {c: int((prepared.split(s).y == i).sum()) for i, c in enumerate(classes)} for s in SPLITS
+        s: {c: int((prepared.split(s).y == i).sum()) for i, c in enumerate(classes)}
+        for s in SPLITS
     }
     return report
 
@@ -149,8 +132,7 @@ def format_report(report: dict[str, Any]) -> str:
         f"median |acc|: {report['median_acc_magnitude']}",
     ]
     for split, counts in report.get("windows_per_class", {}).items():
-        lines.append(
-            f"{split} windows per class: " + ", ".join(f"{c} {n}" for c, n in counts.items())
-        )
+        lines.append(f"{split} windows per class: "
+                     + ", ".join(f"{c} {n}" for c, n in counts.items()))
     lines += [f"warning: {w}" for w in report["warnings"]] or ["no warnings"]
     return "\n".join(lines)

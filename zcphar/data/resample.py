@@ -30,29 +30,23 @@ def ratio(native: float, target: float) -> Fraction:
     return Fraction(target / native).limit_denominator(1000)
 
 
-def resolve_resampler(
-    requested: str, mode: str, native: float, target: float, irregular: bool
-) -> str:
+def resolve_resampler(requested: str, mode: str, native: float, target: float,
+                      irregular: bool) -> str:
     """The resampler that will run for `requested` (``auto`` resolved); refuses impossible ones.
 
     ``auto``: ``time`` for irregular data; else ``stride`` in paper mode when native / target is
     an integer and ``poly`` otherwise (upsampling, rational ratios, and clean mode).
     """
     if requested not in RESAMPLERS:
-        raise ZcpharError(
-            f"unknown resampler {requested!r}; choose one of: {', '.join(RESAMPLERS)}"
-        )
+        raise ZcpharError(f"unknown resampler {requested!r}; choose one of: {', '.join(RESAMPLERS)}")
     integer = (native / target).is_integer()
     if requested == "auto":
         if irregular:
             return "time"
         return "stride" if mode == "paper" and integer else "poly"
     if requested == "stride" and (irregular or not integer):
-        why = (
-            "timestamps are irregular"
-            if irregular
-            else (f"native rate {native:g} Hz / target {target:g} Hz is not an integer")
-        )
+        why = "timestamps are irregular" if irregular else (
+            f"native rate {native:g} Hz / target {target:g} Hz is not an integer")
         valid = "time, auto" if irregular else "poly, time, auto"
         raise ZcpharError(f"resampler 'stride' cannot apply: {why}; choose one of: {valid}")
     return requested
@@ -69,17 +63,14 @@ def fill_nans(rec: Recording, policy: str) -> Recording:
         return rec
     where = f"subject {rec.subject!r} session {rec.session!r}"
     if policy == "error":
-        raise ZcpharError(
-            f"{bad.sum()} NaN/inf values in {where}; use nan policy 'interpolate' "
-            "(choose one of: interpolate, error)"
-        )
+        raise ZcpharError(f"{bad.sum()} NaN/inf values in {where}; use nan policy 'interpolate' "
+                          "(choose one of: interpolate, error)")
     if bad.all(axis=0).any():
         raise ZcpharError(f"a channel of {where} is entirely NaN; it cannot be interpolated")
     frame = pd.DataFrame(np.where(bad, np.nan, rec.data))
     filled = frame.interpolate(method="linear", limit_direction="both").ffill().bfill()
-    return Recording(
-        rec.subject, rec.session, filled.to_numpy(np.float64), rec.labels, rec.timestamps
-    )
+    return Recording(rec.subject, rec.session, filled.to_numpy(np.float64), rec.labels,
+                     rec.timestamps)
 
 
 def stride(rec: Recording, k: int) -> Recording:
@@ -109,7 +100,8 @@ def _pieces(rec: Recording, max_gap_s: float) -> list[tuple[np.ndarray, np.ndarr
     return list(zip(np.split(t, cuts), np.split(x, cuts), np.split(y, cuts), strict=True))
 
 
-def time_based(rec: Recording, native: float, target: float, max_gap_s: float) -> list[Recording]:
+def time_based(rec: Recording, native: float, target: float,
+               max_gap_s: float) -> list[Recording]:
     """Interpolate irregular samples onto a uniform grid at `native` Hz, then `poly` to target.
 
     Returns one recording per gap-free piece (sessions ``<session>.0``, ``<session>.1``, ...).
@@ -127,9 +119,8 @@ def time_based(rec: Recording, native: float, target: float, max_gap_s: float) -
     return out
 
 
-def resample(
-    rec: Recording, method: str, native: float, target: float, max_gap_s: float = 1.0
-) -> list[Recording]:
+def resample(rec: Recording, method: str, native: float, target: float,
+             max_gap_s: float = 1.0) -> list[Recording]:
     """Resample one recording with a resolved method (``stride``, ``poly`` or ``time``)."""
     if method == "stride":
         return [stride(rec, int(round(native / target)))]

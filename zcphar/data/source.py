@@ -39,20 +39,15 @@ def _check_reader_options(name: str, given: dict, accepted: dict[str, str]) -> N
     unknown = sorted(set(given) - set(accepted))
     if unknown:
         valid = ", ".join(sorted(accepted)) if accepted else "(none)"
-        raise ZcpharError(
-            f"dataset {name!r} takes no reader option {unknown[0]!r}; choose one of: {valid}"
-        )
+        raise ZcpharError(f"dataset {name!r} takes no reader option {unknown[0]!r}; "
+                          f"choose one of: {valid}")
 
 
 def _registered(name: str, data_dir: Path | None, options: dict) -> Source:
     info = get_dataset(name)
     _check_reader_options(name, options, info.options)
-    identity = {
-        "dataset": name,
-        "reader_version": info.version,
-        "reader_options": options,
-        "data_dir": str(Path(data_dir).resolve()) if data_dir else None,
-    }
+    identity = {"dataset": name, "reader_version": info.version, "reader_options": options,
+                "data_dir": str(Path(data_dir).resolve()) if data_dir else None}
     return Source(name, lambda: info.load(data_dir, **options), info.version, identity)
 
 
@@ -60,18 +55,13 @@ def _own(path: Path, options: dict) -> Source:
     if not path.exists():
         raise ZcpharError(f"file not found: {path}")
     _check_reader_options(str(path), options, byo.OPTIONS)
-    identity = {
-        "dataset": str(path.resolve()),
-        "reader_version": byo.VERSION,
-        "reader_options": options,
-        "files": byo.file_identity(path, options),
-    }
+    identity = {"dataset": str(path.resolve()), "reader_version": byo.VERSION,
+                "reader_options": options, "files": byo.file_identity(path, options)}
     return Source(path.name, lambda: byo.read(path, options), byo.VERSION, identity)
 
 
-def resolve_source(
-    dataset: str | Path, data_dir: Path | None = None, reader_options: dict | None = None
-) -> Source:
+def resolve_source(dataset: str | Path, data_dir: Path | None = None,
+                   reader_options: dict | None = None) -> Source:
     """Resolve a registered dataset name or a bring-your-own path.
 
     Raises:

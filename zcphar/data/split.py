@@ -17,8 +17,7 @@ def _two_way(ids: list, test_size: float, seed: int) -> tuple[list, list, list]:
     if len(ids) < 3:
         raise ZcpharError(
             f"the dataset has {len(ids)} subject(s) ({', '.join(map(str, ids))}); a subject split "
-            "needs at least 3 (one each for train, val and test)"
-        )
+            "needs at least 3 (one each for train, val and test)")
     rest, test = train_test_split(ids, test_size=test_size, random_state=seed)
     train, val = train_test_split(rest, test_size=test_size, random_state=seed)
     return list(train), list(val), list(test)
@@ -47,10 +46,8 @@ def _explicit(options: ProtocolOptions, ids: list) -> tuple[list, list, list]:
         train = [i for i in ids if i not in val and i not in test]
     for name, group in (("train", train), ("val", val), ("test", test)):
         if not group:
-            raise ZcpharError(
-                f"split 'explicit' gives no {name} subjects; "
-                f"give --{name}-subjects (subjects: {', '.join(map(str, ids))})"
-            )
+            raise ZcpharError(f"split 'explicit' gives no {name} subjects; "
+                              f"give --{name}-subjects (subjects: {', '.join(map(str, ids))})")
     seen = train + val + test
     dupes = sorted({str(i) for i in seen if seen.count(i) > 1})
     if dupes:
@@ -71,16 +68,10 @@ def _loso(options: ProtocolOptions, ids: list) -> tuple[list, list, list]:
     else:
         if len(rest) < 2:
             raise ZcpharError(f"loso needs at least 3 subjects; the dataset has {len(ids)}")
-        _, val = train_test_split(
-            rest, test_size=options.test_size, random_state=options.split_seed
-        )
+        _, val = train_test_split(rest, test_size=options.test_size, random_state=options.split_seed)
     train = [i for i in rest if i not in val]
-    return _explicit(
-        options.with_(
-            train_subjects=tuple(train), val_subjects=tuple(val), test_subjects=tuple(test)
-        ),
-        ids,
-    )
+    return _explicit(options.with_(train_subjects=tuple(train), val_subjects=tuple(val),
+                                   test_subjects=tuple(test)), ids)
 
 
 def split_subjects(subjects: list, options: ProtocolOptions) -> dict[str, list]:

@@ -20,9 +20,8 @@ def starts(n_rows: int, length: int, step: int) -> np.ndarray:
     return np.arange((n_rows - length) // step + 1, dtype=np.int64) * step
 
 
-def window_labels(
-    labels: np.ndarray, begin: np.ndarray, length: int, rule: str, purity: float | None = None
-) -> tuple[np.ndarray, np.ndarray]:
+def window_labels(labels: np.ndarray, begin: np.ndarray, length: int, rule: str,
+                  purity: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Label each window and say which to keep.
 
     Args:
@@ -60,15 +59,8 @@ def window_labels(
     return y, keep
 
 
-def cut(
-    data: np.ndarray,
-    labels: np.ndarray,
-    owner: np.ndarray,
-    length: int,
-    step: int,
-    rule: str,
-    purity: float | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def cut(data: np.ndarray, labels: np.ndarray, owner: np.ndarray, length: int, step: int,
+        rule: str, purity: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Windows of one continuous array.
 
     Args:

@@ -68,13 +68,8 @@ def random_search(
     """
     draws = permutations(pool.n, n_draws, rng)
     inside = [k for k in ks if k <= pool.n]
-    table = (
-        draw_stats(pool, draws, inside)
-        if inside
-        else pd.DataFrame(
-            columns=["delta_mean", "delta_std", "talent_mean", "talent_std"], dtype=float
-        )
-    )
+    table = draw_stats(pool, draws, inside) if inside else pd.DataFrame(
+        columns=["delta_mean", "delta_std", "talent_mean", "talent_std"], dtype=float)
     return table.reindex(list(ks)).rename_axis("k")
 
 

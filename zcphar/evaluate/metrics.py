@@ -50,10 +50,8 @@ class RankedPool:
         """Build from a table with ``model_id``, validation and test F1 (no NaN F1)."""
         for column in ("model_id", VAL, TEST):
             if column not in table.columns:
-                raise ZcpharError(
-                    f"the table has no {column!r} column; it has: "
-                    f"{', '.join(map(str, table.columns))}"
-                )
+                raise ZcpharError(f"the table has no {column!r} column; it has: "
+                                  f"{', '.join(map(str, table.columns))}")
         val = table[VAL].to_numpy(dtype=float)
         test = table[TEST].to_numpy(dtype=float)
         if len(val) == 0 or np.isnan(val).any() or np.isnan(test).any():

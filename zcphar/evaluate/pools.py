@@ -91,12 +91,13 @@ def select_pool(table: pd.DataFrame, pool: str = "all") -> pd.DataFrame:
     known = set(families.unique()) | {"CNN", "RNN"}
     unknown = sorted(wanted - known)
     if unknown:
-        raise ZcpharError(f"unknown pool {pool!r}; choose one of: {', '.join(pool_names(table))}")
+        raise ZcpharError(
+            f"unknown pool {pool!r}; choose one of: {', '.join(pool_names(table))}"
+        )
     rows = table[families.isin(wanted)].reset_index(drop=True)
     if rows.empty:
-        raise ZcpharError(
-            f"pool {pool!r} has no rows; non-empty pools: {', '.join(pool_names(table))}"
-        )
+        raise ZcpharError(f"pool {pool!r} has no rows; non-empty pools: "
+                          f"{', '.join(pool_names(table))}")
     return rows
 
 

@@ -119,7 +119,7 @@ def noise_columns(table: pd.DataFrame) -> dict[float, str]:
     for column in table.columns:
         if column.startswith(NOISE_PREFIX):
             try:
-                found[float(column[len(NOISE_PREFIX) :])] = column
+                found[float(column[len(NOISE_PREFIX):])] = column
             except ValueError:
                 continue
     return dict(sorted(found.items()))

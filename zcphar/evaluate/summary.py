@@ -25,16 +25,8 @@ from zcphar.evaluate.ranking import (
 K_VALUES = {"delta1": 1, "delta10": 10, "delta10pct": "10%"}
 """The Δ columns and their k."""
 METRIC_COLUMNS = [
-    "delta1",
-    "delta10",
-    "delta10pct",
-    "talent",
-    "spearman_test",
-    "spearman_val",
-    "kendall_test",
-    "kendall_val",
-    "n_scored",
-    "n_nan",
+    "delta1", "delta10", "delta10pct", "talent",
+    "spearman_test", "spearman_val", "kendall_test", "kendall_val", "n_scored", "n_nan",
 ]
 
 
@@ -75,14 +67,9 @@ class PoolResult:
         proxies = {p: _clean(row.to_dict()) for p, row in self.metrics.iterrows()}
         random = {m: _clean(row.to_dict()) for m, row in self.random.iterrows()}
         return {
-            "pool": self.pool,
-            "n": self.n,
-            "n_dropped": self.n_dropped,
-            "k10pct": self.k10pct,
-            "best_model_id": self.best_model_id,
-            "best_test_f1": self.best_test_f1,
-            "proxies": proxies,
-            "random": random,
+            "pool": self.pool, "n": self.n, "n_dropped": self.n_dropped, "k10pct": self.k10pct,
+            "best_model_id": self.best_model_id, "best_test_f1": self.best_test_f1,
+            "proxies": proxies, "random": random,
             "noise_spearman": {p: _clean(row.to_dict()) for p, row in self.noise.iterrows()},
             "top10pct_families": {
                 p: _clean(row.to_dict()) for p, row in self.top_families.iterrows()
@@ -174,31 +161,19 @@ def evaluate_pool(
     k10 = resolve_k("10%", ranked.n)
     base = random_search(ranked, sorted({1, 10, k10}), rng, n_draws)
     ks = [1, 10, k10, k10]
-    random = pd.DataFrame(
-        {
-            "mean": [*base.loc[ks[:3], "delta_mean"], base.at[k10, "talent_mean"]],
-            "std": [*base.loc[ks[:3], "delta_std"], base.at[k10, "talent_std"]],
-        },
-        index=[*K_VALUES, "talent"],
-    )
+    random = pd.DataFrame({
+        "mean": [*base.loc[ks[:3], "delta_mean"], base.at[k10, "talent_mean"]],
+        "std": [*base.loc[ks[:3], "delta_std"], base.at[k10, "talent_std"]],
+    }, index=[*K_VALUES, "talent"])
     curve_scores = {p: oriented(table, p) for p in names if p == ENSEMBLE} or {
         p: oriented(table, p) for p in names[:1]
     }
     curve = search_curve(ranked, curve_scores, rng, n_draws=n_draws)
     best = ranked.val_order[0]
     return PoolResult(
-        pool,
-        ranked.n,
-        dropped,
-        k10,
-        str(ranked.ids.iloc[best]),
-        float(ranked.test[best]),
-        metrics,
-        random,
-        noise_spearman(table, names),
-        curve,
-        top_families(ranked, table, names),
-        table,
+        pool, ranked.n, dropped, k10, str(ranked.ids.iloc[best]), float(ranked.test[best]),
+        metrics, random, noise_spearman(table, names), curve,
+        top_families(ranked, table, names), table,
     )
 
 
@@ -240,19 +215,15 @@ def evaluate_table(
         n_draws: random-search draws.
     """
     rows = select_pool(table, pool)
-    pooled = evaluate_pool(
-        rows, rng=np.random.default_rng(seed), proxies=proxies, pool=pool, n_draws=n_draws
-    )
+    pooled = evaluate_pool(rows, rng=np.random.default_rng(seed), proxies=proxies, pool=pool,
+                           n_draws=n_draws)
     per_family = {}
     kinds = sorted(family_of(rows).unique()) if families else []
     for family in kinds if len(kinds) > 1 else []:
         subset = rows[family_of(rows) == family]
         if len(subset) >= 2:
             per_family[family] = evaluate_pool(
-                subset,
-                rng=np.random.default_rng(seed),
-                proxies=proxies,
-                pool=family,
+                subset, rng=np.random.default_rng(seed), proxies=proxies, pool=family,
                 n_draws=n_draws,
             )
     return TableResult(dataset, pooled, per_family)
@@ -265,8 +236,5 @@ def evaluate_tables(tables: dict[str, pd.DataFrame], **options) -> dict[str, Tab
 
 def to_json(results: dict[str, TableResult], **meta) -> dict:
     """One JSON object: ``meta`` (seed, pool, ...) and ``datasets`` -> per dataset results."""
-    return {
-        **meta,
-        "members": list(ZC_PROXIES),
-        "datasets": {name: r.to_json() for name, r in results.items()},
-    }
+    return {**meta, "members": list(ZC_PROXIES),
+            "datasets": {name: r.to_json() for name, r in results.items()}}

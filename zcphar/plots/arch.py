@@ -66,24 +66,15 @@ def draw_spec(ax, spec: dict, title: str, slots: int = 7) -> None:
         width, label = block_label(block)
         height = 0.25 + 0.75 * min(1.0, np.log2(max(width, 1.0)) / 9)
         shade = plt.cm.Blues(0.35 + 0.6 * min(1.0, float(block.get("dropout", 0)) / 0.5))
-        ax.add_patch(
-            Rectangle(
-                (i, (1 - height) / 2),
-                0.85,
-                height,
-                facecolor=shade,
-                edgecolor="black",
-                linewidth=0.6,
-            )
-        )
+        ax.add_patch(Rectangle((i, (1 - height) / 2), 0.85, height, facecolor=shade,
+                               edgecolor="black", linewidth=0.6))
         ax.text(i + 0.425, 0.5, label, ha="center", va="center", fontsize=7)
     ax.set_xlim(-0.1, max(slots, len(blocks), 1))
     ax.set_ylim(0, 1)
     ax.axis("off")
     family = spec.get("family", "?").upper()
-    ax.set_title(
-        f"{title}: {family}, {spec['model_id']}\ntest F1 {100 * spec['test_f1']:.1f}", fontsize=8
-    )
+    ax.set_title(f"{title}: {family}, {spec['model_id']}\ntest F1 {100 * spec['test_f1']:.1f}",
+                 fontsize=8)
 
 
 def fig6_architectures(results: dict[str, PoolResult]) -> Figure | str:
@@ -92,15 +83,13 @@ def fig6_architectures(results: dict[str, PoolResult]) -> Figure | str:
     chosen = {d: p for d, p in chosen.items() if p}
     if not chosen:
         return "no 'spec' column (architecture specs) in the tables; Fig. 6 needs a zcphar run"
-    fig, axes = plt.subplots(len(chosen), 2, figsize=(11, 1.7 * len(chosen) + 0.5), squeeze=False)
+    fig, axes = plt.subplots(len(chosen), 2, figsize=(11, 1.7 * len(chosen) + 0.5),
+                             squeeze=False)
     slots = max(len(s.get("blocks", [])) for p in chosen.values() for s in p.values())
     for row, (dataset, specs) in zip(axes, chosen.items(), strict=True):
         for ax, (label, spec) in zip(row, specs.items(), strict=True):
             draw_spec(ax, spec, f"{dataset} — {label}", max(slots, 4))
-    fig.suptitle(
-        "Best predicted vs best trained architectures (block height ~ log width, "
-        "darker = more dropout)",
-        fontsize=10,
-    )
+    fig.suptitle("Best predicted vs best trained architectures (block height ~ log width, "
+                 "darker = more dropout)", fontsize=10)
     fig.tight_layout()
     return fig

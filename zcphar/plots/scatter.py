@@ -29,15 +29,8 @@ def scatter_proxy(results: dict[str, PoolResult], proxy: str) -> Figure | str:
         families = family_of(table)
         for i, family in enumerate(sorted(families.unique())):
             mask = (families == family).to_numpy()
-            ax.scatter(
-                x[mask],
-                y[mask],
-                s=5,
-                alpha=0.5,
-                rasterized=True,
-                label=family,
-                color=FAMILY_COLOURS.get(family, colour(i)),
-            )
+            ax.scatter(x[mask], y[mask], s=5, alpha=0.5, rasterized=True, label=family,
+                       color=FAMILY_COLOURS.get(family, colour(i)))
         if proxy in LOG_SCALE:
             finite = x[np.isfinite(x)]
             if len(finite) and finite.min() > 0:

@@ -29,31 +29,14 @@ def _bars(ax, results: dict[str, PoolResult], metric: str) -> None:
     width = 0.8 / (len(proxies) + 1)
     x = np.arange(len(datasets))
     for i, proxy in enumerate(proxies):
-        values = [
-            r.metrics.at[proxy, metric] if proxy in r.metrics.index else np.nan
-            for r in results.values()
-        ]
-        ax.bar(
-            x + (i - len(proxies) / 2) * width,
-            values,
-            width,
-            color=colour(i),
-            label=proxy_label(proxy),
-            edgecolor="white",
-            linewidth=0.3,
-        )
+        values = [r.metrics.at[proxy, metric] if proxy in r.metrics.index else np.nan
+                  for r in results.values()]
+        ax.bar(x + (i - len(proxies) / 2) * width, values, width, color=colour(i),
+               label=proxy_label(proxy), edgecolor="white", linewidth=0.3)
     mean = [r.random.at[metric, "mean"] for r in results.values()]
     std = [r.random.at[metric, "std"] for r in results.values()]
-    ax.errorbar(
-        x + (len(proxies) / 2) * width,
-        mean,
-        yerr=std,
-        fmt="s",
-        color=RANDOM_COLOUR,
-        markersize=4,
-        capsize=3,
-        label="random search (mean ± std)",
-    )
+    ax.errorbar(x + (len(proxies) / 2) * width, mean, yerr=std, fmt="s", color=RANDOM_COLOUR,
+                markersize=4, capsize=3, label="random search (mean ± std)")
     ax.axhline(0, color="black", linewidth=0.6)
     ax.set_xticks(x, datasets)
     ax.set_title(TITLES[metric], fontsize=10)
@@ -87,27 +70,13 @@ def fig4_spearman(results: dict[str, PoolResult]) -> Figure:
     proxies = list(next(iter(results.values())).metrics.index)
     fig, axes = plt.subplots(1, 2, figsize=(3 + 1.7 * len(datasets), 0.45 * len(proxies) + 2))
     for ax, target in zip(axes, ("spearman_test", "spearman_val"), strict=True):
-        grid = np.array(
-            [
-                [
-                    r.metrics.at[p, target] if p in r.metrics.index else np.nan
-                    for r in results.values()
-                ]
-                for p in proxies
-            ]
-        )
+        grid = np.array([[r.metrics.at[p, target] if p in r.metrics.index else np.nan
+                          for r in results.values()] for p in proxies])
         image = ax.imshow(grid, cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto")
         for (i, j), value in np.ndenumerate(grid):
             if np.isfinite(value):
-                ax.text(
-                    j,
-                    i,
-                    f"{value:.2f}",
-                    ha="center",
-                    va="center",
-                    fontsize=8,
-                    color="white" if abs(value) > 0.6 else "black",
-                )
+                ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=8,
+                        color="white" if abs(value) > 0.6 else "black")
         ax.set_xticks(range(len(datasets)), datasets, rotation=30, ha="right")
         first = ax is axes[0]
         ax.set_yticks(range(len(proxies)), [proxy_label(p) for p in proxies] if first else [])
@@ -127,20 +96,16 @@ def fig5_noise(results: dict[str, PoolResult]) -> Figure | str:
         variances = list(result.noise.columns)
         x = np.arange(len(variances))
         for i, proxy in enumerate(result.noise.index):
-            ax.plot(
-                x,
-                result.noise.loc[proxy].to_numpy(dtype=float),
-                marker="o",
-                color=colour(i),
-                label=proxy_label(proxy),
-            )
+            ax.plot(x, result.noise.loc[proxy].to_numpy(dtype=float), marker="o",
+                    color=colour(i), label=proxy_label(proxy))
         ax.set_xticks(x, [f"{v:g}" for v in variances])
         ax.set_xlabel("noise variance (0 = clean test set)")
         ax.set_ylabel("Spearman ρ with test F1")
         ax.set_title(dataset)
         ax.grid(alpha=0.3)
     handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=5, fontsize=8)
+    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=5,
+               fontsize=8)
     fig.suptitle(f"Noise robustness ({_pool_note(results)})", fontsize=11)
     fig.tight_layout()
     return fig
@@ -154,7 +119,8 @@ def fig7_random_curve(results: dict[str, PoolResult]) -> Figure:
         n = curve.index.to_numpy()
         mean, std = curve["random_mean"].to_numpy(), curve["random_std"].to_numpy()
         ax.plot(n, mean, color=RANDOM_COLOUR, label="random search (mean)")
-        ax.fill_between(n, mean - std, mean + std, color=RANDOM_COLOUR, alpha=0.15, label="± 1 std")
+        ax.fill_between(n, mean - std, mean + std, color=RANDOM_COLOUR, alpha=0.15,
+                        label="± 1 std")
         for i, proxy in enumerate(c for c in curve.columns if not c.startswith("random")):
             ax.plot(n, curve[proxy], color=colour(i), marker=".", label=f"{proxy} top-n")
         ax.set_xscale("log")

@@ -62,9 +62,8 @@ def compare(
     ids = sorted(set.intersection(*(set(t["model_id"]) for t in tables.values())))
     tables = {m: t.set_index("model_id").loc[ids].reset_index() for m, t in tables.items()}
     # NaN scores are left out: only candidates every compared proxy scored are kept
-    finite = np.logical_and.reduce(
-        [np.isfinite(v) for t in tables.values() for v in _scores(t, PROXIES).values()]
-    )
+    finite = np.logical_and.reduce([np.isfinite(v) for t in tables.values()
+                                    for v in _scores(t, PROXIES).values()])
     n_nan = int((~finite).sum())
     tables = {m: t[finite].reset_index(drop=True) for m, t in tables.items()}
     ids = list(np.asarray(ids)[finite])
@@ -80,16 +79,9 @@ def compare(
         boot[mode] = bootstrap_metrics(scores, val, test, idx)
         point[mode] = bootstrap_metrics(scores, val, test, full)
     rows = [
-        {
-            "mode": mode,
-            "proxy": p,
-            "metric": m,
-            "value": float(point[mode][p][m][0]),
-            **dict(zip(("lo", "hi"), interval(boot[mode][p][m]), strict=True)),
-        }
-        for mode in boot
-        for p in boot[mode]
-        for m in METRICS
+        {"mode": mode, "proxy": p, "metric": m, "value": float(point[mode][p][m][0]),
+         **dict(zip(("lo", "hi"), interval(boot[mode][p][m]), strict=True))}
+        for mode in boot for p in boot[mode] for m in METRICS
     ]
     diffs = []
     for a, b in PAIRS:
@@ -97,15 +89,9 @@ def compare(
             for p in PROXIES:
                 for m in METRICS:
                     d = boot[a][p][m] - boot[b][p][m]
-                    diffs.append(
-                        {
-                            "pair": f"{a} − {b}",
-                            "proxy": p,
-                            "metric": m,
-                            "diff": float(point[a][p][m][0] - point[b][p][m][0]),
-                            **dict(zip(("lo", "hi"), interval(d), strict=True)),
-                        }
-                    )
+                    diffs.append({"pair": f"{a} − {b}", "proxy": p, "metric": m,
+                                  "diff": float(point[a][p][m][0] - point[b][p][m][0]),
+                                  **dict(zip(("lo", "hi"), interval(d), strict=True))})
     return Comparison(dataset, pool, len(ids), n_nan, pd.DataFrame(rows), pd.DataFrame(diffs))
 
 
@@ -117,35 +103,22 @@ def to_markdown(c: Comparison, metric: str = "spearman_test") -> str:
     """Two Markdown tables: the metric per proxy and mode, and the paired differences."""
     digits = 2 if metric == "spearman_test" else 1
     m = c.metrics[c.metrics["metric"] == metric]
-    wide = m.assign(
-        cell=[
-            _cell(v, lo, hi, digits) for v, lo, hi in zip(m["value"], m["lo"], m["hi"], strict=True)
-        ]
-    )
+    wide = m.assign(cell=[_cell(v, lo, hi, digits) for v, lo, hi in
+                          zip(m["value"], m["lo"], m["hi"], strict=True)])
     wide = wide.pivot(index="proxy", columns="mode", values="cell").fillna("")
     order = [p for p in PROXIES + BASELINES if p in wide.index]
     left_out = f", {c.n_nan} left out for a NaN score" if c.n_nan else ""
-    lines = [
-        f"**{c.dataset}**, pool `{c.pool}` ({c.n} trained architectures{left_out}), "
-        f"{metric} with 95 % bootstrap intervals",
-        "",
-        "| proxy | " + " | ".join(wide.columns) + " |",
-        "|---" * (len(wide.columns) + 1) + "|",
-    ]
+    lines = [f"**{c.dataset}**, pool `{c.pool}` ({c.n} trained architectures{left_out}), "
+             f"{metric} with 95 % bootstrap intervals", "",
+             "| proxy | " + " | ".join(wide.columns) + " |",
+             "|---" * (len(wide.columns) + 1) + "|"]
     lines += [f"| {p} | " + " | ".join(wide.loc[p]) + " |" for p in order]
     d = c.differences[c.differences["metric"] == metric]
     if not d.empty:
-        d = d.assign(
-            cell=[
-                _cell(v, lo, hi, digits)
-                for v, lo, hi in zip(d["diff"], d["lo"], d["hi"], strict=True)
-            ]
-        )
+        d = d.assign(cell=[_cell(v, lo, hi, digits) for v, lo, hi in
+                           zip(d["diff"], d["lo"], d["hi"], strict=True)])
         dw = d.pivot(index="proxy", columns="pair", values="cell")
-        lines += [
-            "",
-            "| proxy | " + " | ".join(dw.columns) + " |",
-            "|---" * (len(dw.columns) + 1) + "|",
-        ]
+        lines += ["", "| proxy | " + " | ".join(dw.columns) + " |",
+                  "|---" * (len(dw.columns) + 1) + "|"]
         lines += [f"| {p} | " + " | ".join(dw.loc[p]) + " |" for p in PROXIES if p in dw.index]
     return "\n".join(lines)

@@ -40,29 +40,14 @@ class CostEstimate:
 
 
 def estimate(
-    data: PreparedDataset,
-    preset: StudyPreset,
-    *,
-    seed: int = 0,
+    data: PreparedDataset, preset: StudyPreset, *, seed: int = 0,
     flops_per_s: float = ASSUMED_GPU_FLOPS,
 ) -> CostEstimate:
     """Training cost of `preset` on `data`, from the architectures the study would sample."""
-    specs = sample(
-        preset.architectures,
-        np.random.default_rng(seed),
-        ratio=preset.ratio,
-        constraints=preset.constraints,
-        in_channels=data.num_channels,
-        num_classes=data.num_classes,
-        window=data.window,
-    )
+    specs = sample(preset.architectures, np.random.default_rng(seed), ratio=preset.ratio,
+                   constraints=preset.constraints, in_channels=data.num_channels,
+                   num_classes=data.num_classes, window=data.window)
     forward = sum(count_flops(s, data.num_channels, data.window, data.num_classes) for s in specs)
     total = 3.0 * forward * len(data.train) * preset.train.epochs
-    return CostEstimate(
-        len(specs),
-        len(data.train),
-        preset.train.epochs,
-        total,
-        total / flops_per_s / 3600.0,
-        flops_per_s,
-    )
+    return CostEstimate(len(specs), len(data.train), preset.train.epochs, total,
+                        total / flops_per_s / 3600.0, flops_per_s)

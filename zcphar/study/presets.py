@@ -53,10 +53,8 @@ class StudyPreset:
             f"{k.replace('max_', 'max ')} {v}" for k, v in vars(c).items() if v is not None
         )
         t = self.train
-        trained = (
-            "every architecture"
-            if self.train_top is None
-            else (f"the union of each proxy's top {self.train_top}")
+        trained = "every architecture" if self.train_top is None else (
+            f"the union of each proxy's top {self.train_top}"
         )
         return (
             f"preset '{self.name}': {self.architectures} architectures "

@@ -64,45 +64,24 @@ def run_study(
     from zcphar.study.steps import sample_into
 
     specs = sample_into(
-        store,
-        data,
-        n=preset.architectures,
-        seed=seed,
-        ratio=preset.ratio,
+        store, data, n=preset.architectures, seed=seed, ratio=preset.ratio,
         constraints=preset.constraints,
     )
     # the fixed batch holds every training window when the split is smaller than the batch
     preset = preset.with_(batch_size=min(preset.batch_size, len(data.train)))
     for coverage, dropout in preset.score_modes:
         score_architectures(
-            store,
-            specs,
-            data_ref,
-            executor,
-            coverage=coverage,
-            dropout=dropout,
-            batch_size=preset.batch_size,
-            batch_seed=seed,
-            seed=seed,
-            device=device,
+            store, specs, data_ref, executor, coverage=coverage, dropout=dropout,
+            batch_size=preset.batch_size, batch_seed=seed, seed=seed, device=device,
             progress=progress,
         )
     if preset.train_top is not None:
-        keep = set(
-            training_pool(
-                store, preset.train_top, batch_size=preset.batch_size, ids=[s.id for s in specs]
-            )
-        )
+        keep = set(training_pool(store, preset.train_top, batch_size=preset.batch_size,
+                                 ids=[s.id for s in specs]))
         specs = [s for s in specs if s.id in keep]
     config = replace(preset.train, seed=seed)
     train_architectures(
-        store,
-        specs,
-        data_ref,
-        config,
-        executor,
-        preset=preset.name,
-        device=device,
+        store, specs, data_ref, config, executor, preset=preset.name, device=device,
         progress=progress,
     )
     dataset = str(data.meta.get("name", "dataset"))
@@ -120,9 +99,8 @@ def mode_tables(
     keyed ``"<coverage>/<dropout>"``; modes with fewer than two rows are left out."""
     tables = {}
     for coverage, dropout in preset.score_modes:
-        table = store.paper_table(
-            coverage, dropout, config_hash=config_hash, batch_size=preset.batch_size
-        )
+        table = store.paper_table(coverage, dropout, config_hash=config_hash,
+                                  batch_size=preset.batch_size)
         table = table[table["model_id"].isin(set(ids))].reset_index(drop=True)
         if len(table) >= 2:
             tables[f"{coverage}/{dropout}"] = table
@@ -139,8 +117,6 @@ def write_study_report(
     named = {f"{dataset} {mode.replace('/', '/dropout-')}": t for mode, t in tables.items()}
     source = f"run {store.path} ({preset.describe()})"
     if preset.train_top is not None:
-        source += (
-            "; only each proxy's top architectures were trained, so the pool is "
-            "selected by the proxies it evaluates (talent and Δ are optimistic)"
-        )
+        source += ("; only each proxy's top architectures were trained, so the pool is "
+                   "selected by the proxies it evaluates (talent and Δ are optimistic)")
     return build_report(named, store.path / "report", source=source)

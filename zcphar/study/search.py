@@ -104,29 +104,14 @@ def search(
     proxies = _proxies_for(by)
     batch_size = min(batch_size, len(data.train))  # a small split: the batch is all of it
     config = config or TrainConfig.preset("paper", seed=seed)
-    specs = sample_into(
-        store,
-        data,
-        n=candidates,
-        seed=seed,
-        ratio={"cnn": 3.0, "lstm": 1.0},
-        constraints=constraints or Constraints(),
-    )
-    score_architectures(
-        store,
-        specs,
-        data_ref,
-        executor,
-        proxies=proxies,
-        batch_size=batch_size,
-        batch_seed=seed,
-        seed=seed,
-        device=device,
-        progress=progress,
-    )
+    specs = sample_into(store, data, n=candidates, seed=seed, ratio={"cnn": 3.0, "lstm": 1.0},
+                        constraints=constraints or Constraints())
+    score_architectures(store, specs, data_ref, executor, proxies=proxies, batch_size=batch_size,
+               batch_seed=seed, seed=seed, device=device, progress=progress)
     ids = store.top_k(train, by, batch_size=batch_size, ids=[s.id for s in specs])
     chosen = store.specs(ids)
-    train_architectures(store, chosen, data_ref, config, executor, device=device, progress=progress)
+    train_architectures(store, chosen, data_ref, config, executor, device=device,
+                        progress=progress)
     return _summarise(store, specs, ids, config, data, batch_size, export)
 
 
@@ -153,12 +138,9 @@ def _summarise(store, specs, ids, config, data, batch_size, export) -> SearchRes
         example = torch.from_numpy(data.val.X[:1])
         exported = str(export_model(model, example, export))
     scores = store.score_rows()
-    scores = scores[
-        scores["arch_id"].isin([s.id for s in specs])
-        & (scores["batch_size"] == batch_size)
-        & (scores["coverage"] == "extended")
-        & (scores["dropout"] == "off")
-    ]
+    scores = scores[scores["arch_id"].isin([s.id for s in specs])
+                    & (scores["batch_size"] == batch_size)
+                    & (scores["coverage"] == "extended") & (scores["dropout"] == "off")]
     # every proxy row of an architecture carries that architecture's whole scoring time
     score_seconds = float(scores.groupby("arch_id")["seconds"].max().fillna(0).sum())
     flops = archs["flops"].reindex([s.id for s in specs]).astype(float)
@@ -182,10 +164,8 @@ def _summarise(store, specs, ids, config, data, batch_size, export) -> SearchRes
         train_seconds=train_seconds,
         all_train_seconds_estimate=estimate,
         preprocessing={
-            "channels": data.meta.get("channels"),
-            "rate_hz": data.meta.get("rate_hz"),
-            "window": data.window,
-            "zscore": data.meta.get("scaler"),
+            "channels": data.meta.get("channels"), "rate_hz": data.meta.get("rate_hz"),
+            "window": data.window, "zscore": data.meta.get("scaler"),
             "classes": data.meta.get("classes"),
         },
     )

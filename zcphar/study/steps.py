@@ -64,8 +64,7 @@ def training_pool(
     among `ids` (None: every scored architecture of the run)."""
     chosen: dict[str, None] = {}
     for name in by:
-        for arch_id in store.top_k(
-            k, name, coverage=coverage, dropout=dropout, batch_size=batch_size, ids=ids
-        ):
+        for arch_id in store.top_k(k, name, coverage=coverage, dropout=dropout,
+                                   batch_size=batch_size, ids=ids):
             chosen.setdefault(arch_id)
     return list(chosen)

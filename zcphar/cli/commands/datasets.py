@@ -20,16 +20,9 @@ def run(args: argparse.Namespace) -> int:
     rows = []
     for info in list_datasets():
         where = info.locate()
-        rows.append(
-            {
-                "name": info.name,
-                "description": info.description,
-                "available": where is not None,
-                "location": str(where) if where else None,
-                "paper": info.paper,
-                "options": sorted(info.options),
-            }
-        )
+        rows.append({"name": info.name, "description": info.description,
+                     "available": where is not None, "location": str(where) if where else None,
+                     "paper": info.paper, "options": sorted(info.options)})
     if args.json:
         print(json.dumps({"datasets": rows}, indent=1))
         return 0

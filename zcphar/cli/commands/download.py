@@ -15,12 +15,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``NAME [--to DIR] [--from PATH] [--no-progress]``."""
     parser.add_argument("name", nargs="?", help="dataset name; omit to list what can be fetched")
     parser.add_argument("--to", metavar="DIR", help="extract here (default: zcphar home/datasets)")
-    parser.add_argument(
-        "--from",
-        dest="from_path",
-        metavar="PATH",
-        help="a local archive, file or folder instead of downloading",
-    )
+    parser.add_argument("--from", dest="from_path", metavar="PATH",
+                        help="a local archive, file or folder instead of downloading")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
 
 
@@ -33,7 +29,8 @@ def run(args: argparse.Namespace) -> int:
                 how = "download over " + ("http (no https host)" if source.allow_http else "https")
             print(f"{source.name:<12} {how}")
         return 0
-    path = download(args.name, to=args.to, from_path=args.from_path, progress=not args.no_progress)
+    path = download(args.name, to=args.to, from_path=args.from_path,
+                    progress=not args.no_progress)
     print(f"{args.name}: extracted to {path}")
     if args.to:
         print(f"read it with: --data-dir {path}")

@@ -49,10 +49,8 @@ def _text(info: dict[str, Any]) -> str:
     ]
     for s in SPLITS:
         counts = info["class_counts"].get(s, {})
-        lines.append(
-            f"{s:<5} {info['windows'][s]:>6} windows  subjects "
-            f"{', '.join(map(str, info['subjects'][s]))}"
-        )
+        lines.append(f"{s:<5} {info['windows'][s]:>6} windows  subjects "
+                     f"{', '.join(map(str, info['subjects'][s]))}")
         lines.append("      per class: " + ", ".join(f"{c} {n}" for c, n in counts.items()))
     return "\n".join(lines)
 

@@ -34,29 +34,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_data_arguments(parser, dataset_default="watch")
     parser.add_argument("--run", metavar="DIR", help="run directory (default: runs/<dataset>)")
     parser.add_argument("--preset", choices=sorted(PRESETS), default="quick")
-    parser.add_argument(
-        "--architectures",
-        "-n",
-        type=int,
-        metavar="N",
-        help="architectures to sample (overrides the preset)",
-    )
+    parser.add_argument("--architectures", "-n", type=int, metavar="N",
+                        help="architectures to sample (overrides the preset)")
     parser.add_argument("--epochs", type=int, help="training epochs (overrides the preset)")
     parser.add_argument("--max-width", type=int, help="cap on channels / hidden units")
-    parser.add_argument(
-        "--train-top",
-        type=int,
-        metavar="K",
-        help="train only the union of each proxy's top K (default: all)",
-    )
+    parser.add_argument("--train-top", type=int, metavar="K",
+                        help="train only the union of each proxy's top K (default: all)")
     parser.add_argument("--batch-size", type=int, help="scoring batch (default 256)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-report", action="store_true", help="skip the report")
-    parser.add_argument(
-        "--estimate",
-        action="store_true",
-        help="print the training cost of the study (FLOPs, GPU-hours) and exit",
-    )
+    parser.add_argument("--estimate", action="store_true",
+                        help="print the training cost of the study (FLOPs, GPU-hours) and exit")
     add_execution_arguments(parser)
 
 
@@ -101,36 +89,16 @@ def run(args: argparse.Namespace) -> int:
 
         print(estimate(data, preset, seed=args.seed).describe())
         return 0
-    ref = data_ref(
-        args.dataset,
-        options_from_args(args),
-        data_dir=args.data_dir,
-        reader_options=reader_options_from_args(args),
-    )
+    ref = data_ref(args.dataset, options_from_args(args), data_dir=args.data_dir,
+                   reader_options=reader_options_from_args(args))
     run_dir = Path(args.run or Path("runs") / Path(str(args.dataset)).stem)
     print(f"zcphar run: {data.meta.get('name', args.dataset)} → {run_dir}\n{preset.describe()}")
     with RunStore(run_dir) as store, executor_from_args(args) as executor:
-        store.record_config(
-            "run",
-            {
-                "data": ref,
-                "preset": preset.name,
-                "seed": args.seed,
-                "describe": preset.describe(),
-                "train": preset.train.to_dict(),
-            },
-        )
-        result = run_study(
-            store,
-            data,
-            ref,
-            preset,
-            executor,
-            seed=args.seed,
-            device=device,
-            report=not args.no_report,
-            progress=not args.quiet,
-        )
+        store.record_config("run", {"data": ref, "preset": preset.name, "seed": args.seed,
+                                    "describe": preset.describe(),
+                                    "train": preset.train.to_dict()})
+        result = run_study(store, data, ref, preset, executor, seed=args.seed, device=device,
+                           report=not args.no_report, progress=not args.quiet)
     for mode, table_result in result.results.items():
         coverage, dropout = mode.split("/")
         print(f"\n== scores: {coverage} coverage, dropout {dropout} ==")

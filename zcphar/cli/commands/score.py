@@ -61,11 +61,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--chunk-size", type=int, help="evaluate the batch in chunks of this size")
     g.add_argument("--device", default="cpu", help="torch device (cpu)")
     g.add_argument("--out", help="CSV file to write (default: stdout)")
-    g.add_argument(
-        "--run",
-        metavar="DIR",
-        help="store architectures and scores in this run directory (resumable)",
-    )
+    g.add_argument("--run", metavar="DIR",
+                   help="store architectures and scores in this run directory (resumable)")
 
 
 def parse_proxies(text: str | None) -> list[str] | None:
@@ -115,45 +112,21 @@ def score_into_run(args: argparse.Namespace, names: list[str] | None, specs: lis
     if args.path != "fused" or args.chunk_size is not None:
         raise ZcpharError("--path and --chunk-size apply to CSV output; leave them out with --run")
     data = prepared_from_args(args)
-    ref = data_ref(
-        args.dataset,
-        options_from_args(args),
-        data_dir=args.data_dir,
-        reader_options=reader_options_from_args(args),
-    )
+    ref = data_ref(args.dataset, options_from_args(args), data_dir=args.data_dir,
+                   reader_options=reader_options_from_args(args))
     with RunStore(args.run) as store, get_executor("local") as executor:
-        store.add_architectures(
-            specs, in_channels=data.num_channels, num_classes=data.num_classes, window=data.window
-        )
-        store.record_config(
-            "score",
-            {
-                "data": ref,
-                "proxies": names,
-                "coverage": args.coverage,
-                "dropout": args.dropout,
-                "batch_size": args.batch_size,
-                "seed": args.seed,
-            },
-        )
+        store.add_architectures(specs, in_channels=data.num_channels,
+                                num_classes=data.num_classes, window=data.window)
+        store.record_config("score", {"data": ref, "proxies": names, "coverage": args.coverage,
+                                      "dropout": args.dropout, "batch_size": args.batch_size,
+                                      "seed": args.seed})
         counts = score_architectures(
-            store,
-            specs,
-            ref,
-            executor,
-            proxies=names,
-            coverage=args.coverage,
-            dropout=args.dropout,
-            batch_size=args.batch_size,
-            batch_seed=args.seed,
-            seed=args.seed,
-            device=args.device,
+            store, specs, ref, executor, proxies=names, coverage=args.coverage,
+            dropout=args.dropout, batch_size=args.batch_size, batch_seed=args.seed,
+            seed=args.seed, device=args.device,
         )
         if args.out:
             store.scores(args.coverage, args.dropout).to_csv(args.out, index=False)
-    print(
-        f"scored {counts['ok']} architectures ({counts['skipped']} already stored, "
-        f"{counts['failed']} failed) into {args.run}",
-        file=sys.stderr,
-    )
+    print(f"scored {counts['ok']} architectures ({counts['skipped']} already stored, "
+          f"{counts['failed']} failed) into {args.run}", file=sys.stderr)
     return 1 if counts["failed"] else 0

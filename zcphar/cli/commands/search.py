@@ -28,9 +28,7 @@ ORDER = 6
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_data_arguments(parser, dataset_default="watch")
-    parser.add_argument(
-        "--run", metavar="DIR", help="run directory (default: runs/search-<dataset>)"
-    )
+    parser.add_argument("--run", metavar="DIR", help="run directory (default: runs/search-<dataset>)")
     parser.add_argument("--candidates", type=int, default=500, help="architectures to score (500)")
     parser.add_argument("--train", type=int, default=10, help="how many to train (10)")
     parser.add_argument("--by", default="ensemble", help="rank by 'ensemble' (default) or a proxy")
@@ -60,12 +58,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.export:
         check_export_path(args.export)  # before any work
-    constraints = Constraints(
-        max_params=args.max_params,
-        max_flops=args.max_flops,
-        max_layers=args.max_layers,
-        max_width=args.max_width,
-    )
+    constraints = Constraints(max_params=args.max_params, max_flops=args.max_flops,
+                              max_layers=args.max_layers, max_width=args.max_width)
     for flag in ("candidates", "batch_size", "epochs"):
         value = getattr(args, flag)
         if value is not None and value < 1:
@@ -74,41 +68,18 @@ def run(args: argparse.Namespace) -> int:
     config = TrainConfig.preset(args.preset, **overrides)
     device = device_from_args(args)
     data = prepared_from_args(args)
-    ref = data_ref(
-        args.dataset,
-        options_from_args(args),
-        data_dir=args.data_dir,
-        reader_options=reader_options_from_args(args),
-    )
+    ref = data_ref(args.dataset, options_from_args(args), data_dir=args.data_dir,
+                   reader_options=reader_options_from_args(args))
     run_dir = Path(args.run or Path("runs") / f"search-{Path(str(args.dataset)).stem}")
     with RunStore(run_dir) as store, executor_from_args(args) as executor:
-        store.record_config(
-            "search",
-            {
-                "data": ref,
-                "candidates": args.candidates,
-                "train": args.train,
-                "by": args.by,
-                "constraints": vars(constraints),
-                "config": config.to_dict(),
-            },
-        )
-        result = search(
-            store,
-            data,
-            ref,
-            executor,
-            candidates=args.candidates,
-            train=args.train,
-            by=args.by,
-            constraints=constraints,
-            config=config,
-            batch_size=args.batch_size,
-            seed=args.seed,
-            device=device,
-            export=args.export,
-            progress=not args.quiet,
-        )
+        store.record_config("search", {"data": ref, "candidates": args.candidates,
+                                       "train": args.train, "by": args.by,
+                                       "constraints": vars(constraints),
+                                       "config": config.to_dict()})
+        result = search(store, data, ref, executor, candidates=args.candidates, train=args.train,
+                        by=args.by, constraints=constraints, config=config,
+                        batch_size=args.batch_size, seed=args.seed, device=device,
+                        export=args.export, progress=not args.quiet)
         save_result(result, run_dir / "best.json")
     print(format_result(result))
     print(f"details: {run_dir / 'best.json'}")

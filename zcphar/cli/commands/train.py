@@ -51,15 +51,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PROXY",
         help="rank by 'ensemble' (default) or one proxy",
     )
-    which.add_argument(
-        "--coverage",
-        choices=("extended", "reference"),
-        default="extended",
-        help="scores to rank by (extended)",
-    )
-    which.add_argument(
-        "--dropout", choices=("off", "on"), default="off", help="scores to rank by (off)"
-    )
+    which.add_argument("--coverage", choices=("extended", "reference"), default="extended",
+                       help="scores to rank by (extended)")
+    which.add_argument("--dropout", choices=("off", "on"), default="off",
+                       help="scores to rank by (off)")
     cfg = parser.add_argument_group("training")
     cfg.add_argument("--preset", choices=sorted(PRESETS), default="paper")
     for flag, _, kind, text in OVERRIDES:

@@ -29,25 +29,11 @@ from zcphar.errors import ZcpharError
 UNITS = ("T", "RA", "LA", "RL", "LL")
 SENSORS = ("acc", "gyro", "mag")
 ACTIVITIES = [
-    "sitting",
-    "standing",
-    "lying on back",
-    "lying on right side",
-    "ascending stairs",
-    "descending stairs",
-    "standing in an elevator",
-    "moving around in an elevator",
-    "walking in a parking lot",
-    "treadmill 4 km/h flat",
-    "treadmill 4 km/h 15 deg inclined",
-    "running on treadmill 8 km/h",
-    "stepper",
-    "cross trainer",
-    "exercise bike horizontal",
-    "exercise bike vertical",
-    "rowing",
-    "jumping",
-    "playing basketball",
+    "sitting", "standing", "lying on back", "lying on right side", "ascending stairs",
+    "descending stairs", "standing in an elevator", "moving around in an elevator",
+    "walking in a parking lot", "treadmill 4 km/h flat", "treadmill 4 km/h 15 deg inclined",
+    "running on treadmill 8 km/h", "stepper", "cross trainer", "exercise bike horizontal",
+    "exercise bike vertical", "rowing", "jumping", "playing basketball",
 ]
 RATE_HZ = 25.0
 
@@ -59,12 +45,8 @@ def locate() -> Path | None:
 
 def column_indices(units: Sequence[str], sensors: Sequence[str]) -> list[int]:
     """0-based columns of the chosen sensors of the chosen units (9 columns per unit)."""
-    return [
-        9 * UNITS.index(u) + 3 * SENSORS.index(s) + axis
-        for u in units
-        for s in sensors
-        for axis in range(3)
-    ]
+    return [9 * UNITS.index(u) + 3 * SENSORS.index(s) + axis
+            for u in units for s in sensors for axis in range(3)]
 
 
 def _activity_folders(root: Path) -> Path:
@@ -75,21 +57,13 @@ def _activity_folders(root: Path) -> Path:
 
 
 @register_dataset(
-    "dsads",
-    "UCI Daily & Sports Activities, 5 IMUs, 8 subjects, 19 classes, 25 Hz (local)",
-    locate=locate,
-    version="1",
-    options={
-        "units": "comma list of T, RA, LA, RL, LL (default: all five)",
-        "sensors": "comma list of acc, gyro, mag (default: acc)",
-    },
+    "dsads", "UCI Daily & Sports Activities, 5 IMUs, 8 subjects, 19 classes, 25 Hz (local)",
+    locate=locate, version="1",
+    options={"units": "comma list of T, RA, LA, RL, LL (default: all five)",
+             "sensors": "comma list of acc, gyro, mag (default: acc)"},
 )
-def load_dsads(
-    data_dir: Path | None = None,
-    *,
-    units: Sequence[str] | None = None,
-    sensors: Sequence[str] = ("acc",),
-) -> RawDataset:
+def load_dsads(data_dir: Path | None = None, *, units: Sequence[str] | None = None,
+               sensors: Sequence[str] = ("acc",)) -> RawDataset:
     """Read ``aAA/pP/sSS.txt``; one session per (activity, subject), activity-major order.
 
     Args:
@@ -97,9 +71,8 @@ def load_dsads(
         units: body units to keep, in channel order (default: T, RA, LA, RL, LL).
         sensors: sensors per unit (default: accelerometer only).
     """
-    root = _activity_folders(
-        resolve_dir("dsads", data_dir, locate(), "run `zcphar download dsads` or pass --data-dir")
-    )
+    root = _activity_folders(resolve_dir(
+        "dsads", data_dir, locate(), "run `zcphar download dsads` or pass --data-dir"))
     units = choose("unit", units, UNITS)
     sensors = choose("sensor", sensors, SENSORS)
     columns = column_indices(units, sensors)
@@ -113,16 +86,10 @@ def load_dsads(
             labels = np.full(len(data), a, dtype=np.int64)
             recordings.append(Recording(person.name, f"a{a + 1:02d}", data, labels))
     return RawDataset(
-        name="dsads",
-        recordings=recordings,
+        name="dsads", recordings=recordings,
         channels=[f"{u}_{s}_{axis}" for u in units for s in sensors for axis in "xyz"],
-        classes=list(ACTIVITIES),
-        rate_hz=RATE_HZ,
-        meta={
-            "source": str(root),
-            "units": {"acc": "m/s^2", "gyro": "rad/s (unverified)"},
-            "segments_joined": True,
-            "license": "CC BY 4.0 (UCI 256)",
-            "citation": "Altun, Barshan, Tuncel, Pattern Recognition 43(10), 2010",
-        },
+        classes=list(ACTIVITIES), rate_hz=RATE_HZ,
+        meta={"source": str(root), "units": {"acc": "m/s^2", "gyro": "rad/s (unverified)"},
+              "segments_joined": True, "license": "CC BY 4.0 (UCI 256)",
+              "citation": "Altun, Barshan, Tuncel, Pattern Recognition 43(10), 2010"},
     )

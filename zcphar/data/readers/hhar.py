@@ -60,9 +60,8 @@ def seconds(creation_time: np.ndarray, nominal_hz: float) -> np.ndarray:
 
 def read_watch_csv(path: Path, chunksize: int = 1_000_000) -> pd.DataFrame:
     """The needed columns of a (possibly very large) HHAR CSV, read in chunks with progress."""
-    chunks = pd.read_csv(
-        path, usecols=COLUMNS, chunksize=chunksize, dtype={"User": str, "Device": str, "gt": str}
-    )
+    chunks = pd.read_csv(path, usecols=COLUMNS, chunksize=chunksize,
+                         dtype={"User": str, "Device": str, "gt": str})
     return pd.concat(list(tqdm(chunks, desc="hhar", unit="chunk", leave=False)), ignore_index=True)
 
 
@@ -75,27 +74,17 @@ def _stream(frame: pd.DataFrame, user: str, device: str, stride: int) -> Recordi
 
 
 @register_dataset(
-    "hhar",
-    "HHAR watch accelerometer (Gear + LG), 9 subjects, 6 classes (download; paper)",
-    locate=lambda: downloaded_dir("hhar"),
-    paper=True,
-    version="1",
-    options={
-        "devices": "comma list of gear_1, gear_2, lgwatch_1, lgwatch_2 (default: all)",
-        "lgwatch_stride": "keep every k-th LG row in the reader (default 2: 200 → 100 Hz)",
-        "file": "CSV to read (default Watch_accelerometer.csv)",
-        "assume_regular": "declare rows equally spaced at 100 Hz, as the reference does, so "
-        "paper mode decimates by stride (default: false, irregular)",
-    },
+    "hhar", "HHAR watch accelerometer (Gear + LG), 9 subjects, 6 classes (download; paper)",
+    locate=lambda: downloaded_dir("hhar"), paper=True, version="1",
+    options={"devices": "comma list of gear_1, gear_2, lgwatch_1, lgwatch_2 (default: all)",
+             "lgwatch_stride": "keep every k-th LG row in the reader (default 2: 200 → 100 Hz)",
+             "file": "CSV to read (default Watch_accelerometer.csv)",
+             "assume_regular": "declare rows equally spaced at 100 Hz, as the reference does, so "
+                               "paper mode decimates by stride (default: false, irregular)"},
 )
-def load_hhar(
-    data_dir: Path | None = None,
-    *,
-    devices: Sequence[str] | None = None,
-    lgwatch_stride: int = 2,
-    file: str = "Watch_accelerometer.csv",
-    assume_regular: bool = False,
-) -> RawDataset:
+def load_hhar(data_dir: Path | None = None, *, devices: Sequence[str] | None = None,
+              lgwatch_stride: int = 2, file: str = "Watch_accelerometer.csv",
+              assume_regular: bool = False) -> RawDataset:
     """Read HHAR's watch accelerometer CSV into per-(User, Device) recordings.
 
     Args:
@@ -109,9 +98,8 @@ def load_hhar(
     root = resolve_dir("hhar", data_dir, downloaded_dir("hhar"), "run `zcphar download hhar`")
     devices = choose("device", devices, DEVICES)
     if int(lgwatch_stride) < 1:
-        raise ZcpharError(
-            f"hhar: lgwatch_stride must be a positive integer, got {lgwatch_stride!r}"
-        )
+        raise ZcpharError(f"hhar: lgwatch_stride must be a positive integer, "
+                          f"got {lgwatch_stride!r}")
     frame = read_watch_csv(find_one(root, file, "hhar"))
     frame = frame[frame["Device"].isin(devices)]
     recordings = []
@@ -121,17 +109,9 @@ def load_hhar(
         for (user, device), part in mine.groupby(["User", "Device"], sort=True):
             recordings.append(_stream(part, user, device, stride))
     return RawDataset(
-        name="hhar",
-        recordings=recordings,
-        channels=acc_names(),
-        classes=list(CLASSES),
-        rate_hz=RATE_HZ,
-        irregular=not assume_regular,
-        meta={
-            "source": str(root),
-            "units": {"acc": "m/s^2 (unverified)"},
-            "lgwatch_stride": int(lgwatch_stride),
-            "license": "CC BY 4.0 (UCI 344)",
-            "citation": "Stisen et al., SenSys 2015",
-        },
+        name="hhar", recordings=recordings, channels=acc_names(), classes=list(CLASSES),
+        rate_hz=RATE_HZ, irregular=not assume_regular,
+        meta={"source": str(root), "units": {"acc": "m/s^2 (unverified)"},
+              "lgwatch_stride": int(lgwatch_stride), "license": "CC BY 4.0 (UCI 344)",
+              "citation": "Stisen et al., SenSys 2015"},
     )

@@ -69,14 +69,8 @@ def _data_start(path: Path) -> int:
 
 def read_raw_file(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """One raw MobiAct/MobiFall sensor file → (timestamps in s, (T, 3) samples in m/s²)."""
-    table = pd.read_csv(
-        path,
-        skiprows=_data_start(path),
-        header=None,
-        sep=",",
-        skipinitialspace=True,
-        encoding="latin-1",
-    ).to_numpy(dtype=np.float64)
+    table = pd.read_csv(path, skiprows=_data_start(path), header=None, sep=",",
+                        skipinitialspace=True, encoding="latin-1").to_numpy(dtype=np.float64)
     return table[:, 0] * 1e-9, table[:, 1:4]  # (T,), (T, 3)
 
 
@@ -142,39 +136,22 @@ def load_mobi(name: str, root: Path, classes, falls: bool, source: str) -> RawDa
         for rec in recordings:
             rec.labels[:] = codes.index(rec.session.split("_")[0])
     return RawDataset(
-        name=name,
-        recordings=recordings,
-        channels=acc_names(),
-        classes=codes,
-        rate_hz=rate,
+        name=name, recordings=recordings, channels=acc_names(), classes=codes, rate_hz=rate,
         irregular=irregular,
-        meta={
-            "source": str(root),
-            "format": used,
-            "units": {"acc": "m/s^2 incl. gravity"},
-            "rate_note": "annotated: 200 Hz assumed as the reference does (unverified); "
-            "raw: 1 / median interval of the files read",
-            "license": "research use after registration (BMI Lab)",
-            "citation": "Vavoulas et al., ICT4AWE 2016; Vavoulas et al., IJMSTR 2(1), 2014",
-        },
+        meta={"source": str(root), "format": used, "units": {"acc": "m/s^2 incl. gravity"},
+              "rate_note": "annotated: 200 Hz assumed as the reference does (unverified); "
+                           "raw: 1 / median interval of the files read",
+              "license": "research use after registration (BMI Lab)",
+              "citation": "Vavoulas et al., ICT4AWE 2016; Vavoulas et al., IJMSTR 2(1), 2014"},
     )
 
 
 @register_dataset(
-    "mobiact",
-    "MobiAct v2.0 phone in pocket, 11 ADL classes, acc (registration form; paper)",
-    locate=lambda: downloaded_dir("mobiact"),
-    paper=True,
-    version="1",
-    options=OPTIONS,
+    "mobiact", "MobiAct v2.0 phone in pocket, 11 ADL classes, acc (registration form; paper)",
+    locate=lambda: downloaded_dir("mobiact"), paper=True, version="1", options=OPTIONS,
 )
-def load_mobiact(
-    data_dir: Path | None = None,
-    *,
-    classes: Sequence[str] | None = None,
-    falls: bool = False,
-    source: str = "auto",
-) -> RawDataset:
+def load_mobiact(data_dir: Path | None = None, *, classes: Sequence[str] | None = None,
+                 falls: bool = False, source: str = "auto") -> RawDataset:
     """Read MobiAct v2.0 (annotated CSVs, or raw files when those are all there is).
 
     Args:
@@ -188,15 +165,12 @@ def load_mobiact(
 
 
 @register_dataset(
-    "mobifall",
-    "MobiFall v2.0 raw phone acc, 9 ADL classes (+ falls option), ~94 Hz (local)",
-    locate=lambda: local_dir("mobifall_v2") or downloaded_dir("mobifall"),
-    version="1",
+    "mobifall", "MobiFall v2.0 raw phone acc, 9 ADL classes (+ falls option), ~94 Hz (local)",
+    locate=lambda: local_dir("mobifall_v2") or downloaded_dir("mobifall"), version="1",
     options={k: v for k, v in OPTIONS.items() if k != "source"},
 )
-def load_mobifall(
-    data_dir: Path | None = None, *, classes: Sequence[str] | None = None, falls: bool = False
-) -> RawDataset:
+def load_mobifall(data_dir: Path | None = None, *, classes: Sequence[str] | None = None,
+                  falls: bool = False) -> RawDataset:
     """Read MobiFall v2.0 raw accelerometer files with the MobiAct raw-file reader.
 
     Args:

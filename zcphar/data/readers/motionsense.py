@@ -26,14 +26,8 @@ from zcphar.data.types import RawDataset, Recording
 from zcphar.errors import ZcpharError
 
 CLASSES = ["dws", "ups", "wlk", "jog", "std", "sit"]
-TRIALS = {
-    "dws": (1, 2, 11),
-    "ups": (3, 4, 12),
-    "wlk": (7, 8, 15),
-    "jog": (9, 16),
-    "sit": (5, 13),
-    "std": (6, 14),
-}
+TRIALS = {"dws": (1, 2, 11), "ups": (3, 4, 12), "wlk": (7, 8, 15), "jog": (9, 16),
+          "sit": (5, 13), "std": (6, 14)}
 RATE_HZ = 50.0
 
 
@@ -50,25 +44,20 @@ def _session_files(root: Path) -> dict[tuple[int, str], Path]:
 
 
 @register_dataset(
-    "motionsense",
-    "MotionSense phone acc, 24 subjects, 6 classes, 50 Hz (download; paper)",
-    locate=lambda: downloaded_dir("motionsense"),
-    paper=True,
-    version="1",
+    "motionsense", "MotionSense phone acc, 24 subjects, 6 classes, 50 Hz (download; paper)",
+    locate=lambda: downloaded_dir("motionsense"), paper=True, version="1",
     options={"classes": "activity codes to keep, in id order (default: dws,ups,wlk,jog,std,sit)"},
 )
-def load_motionsense(
-    data_dir: Path | None = None, *, classes: Sequence[str] | None = None
-) -> RawDataset:
+def load_motionsense(data_dir: Path | None = None, *,
+                     classes: Sequence[str] | None = None) -> RawDataset:
     """Read ``B_Accelerometer_data/<act>_<trial>/sub_<n>.csv`` files.
 
     Args:
         data_dir: extracted dataset folder (default: where `zcphar download` put it).
         classes: activity codes that become classes, in id order.
     """
-    root = resolve_dir(
-        "motionsense", data_dir, downloaded_dir("motionsense"), "run `zcphar download motionsense`"
-    )
+    root = resolve_dir("motionsense", data_dir, downloaded_dir("motionsense"),
+                       "run `zcphar download motionsense`")
     classes = choose("activity", classes, CLASSES)
     files = _session_files(root)
     order = [f"{act}_{t}" for act in classes for t in TRIALS[act]]
@@ -79,15 +68,9 @@ def load_motionsense(
         label = classes.index(session.split("_")[0])
         recordings.append(Recording(subject, session, data, np.full(len(data), label, np.int64)))
     return RawDataset(
-        name="motionsense",
-        recordings=recordings,
-        channels=acc_names(),
-        classes=classes,
+        name="motionsense", recordings=recordings, channels=acc_names(), classes=classes,
         rate_hz=RATE_HZ,
-        meta={
-            "source": str(root),
-            "units": {"acc": "g incl. gravity"},
-            "license": "ODbL (per the motion-sense repository; unverified)",
-            "citation": "Malekzadeh et al., IoTDI 2019",
-        },
+        meta={"source": str(root), "units": {"acc": "g incl. gravity"},
+              "license": "ODbL (per the motion-sense repository; unverified)",
+              "citation": "Malekzadeh et al., IoTDI 2019"},
     )

@@ -26,45 +26,22 @@ from zcphar.data.types import UNLABELLED, RawDataset, Recording
 from zcphar.errors import ZcpharError
 
 EXERCISES = [
-    "Seated Cable Rows",
-    "One-Arm Dumbbell Row",
-    "Wide-Grip Pulldown Behind The Neck",
-    "Bent Over Barbell Row",
-    "Reverse Grip Bent-Over Row",
-    "Wide-Grip Front Pulldown",
-    "Bench Press",
-    "Incline Dumbbell Flyes",
-    "Incline Dumbbell Press",
-    "Dumbbell Flyes",
-    "Pushups",
-    "Leverage Chest Press",
-    "Close-Grip Barbell Bench Press",
-    "Bar Skullcrusher",
-    "Triceps Pushdown",
-    "Bench Dip / Dip",
-    "Overhead Triceps Extension",
-    "Tricep Dumbbell Kickback",
-    "Spider Curl",
-    "Dumbbell Alternate Bicep Curl",
-    "Incline Hammer Curl",
-    "Concentration Curl",
-    "Cable Curl",
-    "Hammer Curl",
-    "Upright Barbell Row",
-    "Side Lateral Raise",
-    "Front Dumbbell Raise",
-    "Seated Dumbbell Shoulder Press",
-    "Car Drivers",
-    "Lying Rear Delt Raise",
+    "Seated Cable Rows", "One-Arm Dumbbell Row", "Wide-Grip Pulldown Behind The Neck",
+    "Bent Over Barbell Row", "Reverse Grip Bent-Over Row", "Wide-Grip Front Pulldown",
+    "Bench Press", "Incline Dumbbell Flyes", "Incline Dumbbell Press", "Dumbbell Flyes",
+    "Pushups", "Leverage Chest Press", "Close-Grip Barbell Bench Press", "Bar Skullcrusher",
+    "Triceps Pushdown", "Bench Dip / Dip", "Overhead Triceps Extension",
+    "Tricep Dumbbell Kickback", "Spider Curl", "Dumbbell Alternate Bicep Curl",
+    "Incline Hammer Curl", "Concentration Curl", "Cable Curl", "Hammer Curl",
+    "Upright Barbell Row", "Side Lateral Raise", "Front Dumbbell Raise",
+    "Seated Dumbbell Shoulder Press", "Car Drivers", "Lying Rear Delt Raise",
 ]
 NULL_RAW = 99
 SENSOR_COLUMNS = {"acc": (10, 11, 12), "gyro": (14, 15, 16)}
 ACC_TIME_COLUMN = 9
 RATE_HZ = 50.0
-HOW_TO_GET = (
-    "MyoGym has no stable download URL: get MyoGym.mat from the authors (University of "
-    "Oulu BISG) and run `zcphar download myogym --from MyoGym.mat`"
-)
+HOW_TO_GET = ("MyoGym has no stable download URL: get MyoGym.mat from the authors (University of "
+              "Oulu BISG) and run `zcphar download myogym --from MyoGym.mat`")
 
 
 def _runs(participants: np.ndarray) -> list[slice]:
@@ -82,24 +59,14 @@ def _labels(raw: np.ndarray, null: bool) -> np.ndarray:
 
 
 @register_dataset(
-    "myogym",
-    "MyoGym Myo armband acc, 10 participants, 31 classes with NULL, 50 Hz (paper)",
-    locate=lambda: downloaded_dir("myogym"),
-    paper=True,
-    version="1",
-    options={
-        "sensors": "comma list of acc, gyro (default: acc)",
-        "null": "keep NULL as class 0 (default: true, as the reference)",
-        "dedupe": "sort each session by time and drop duplicate readings (default: false)",
-    },
+    "myogym", "MyoGym Myo armband acc, 10 participants, 31 classes with NULL, 50 Hz (paper)",
+    locate=lambda: downloaded_dir("myogym"), paper=True, version="1",
+    options={"sensors": "comma list of acc, gyro (default: acc)",
+             "null": "keep NULL as class 0 (default: true, as the reference)",
+             "dedupe": "sort each session by time and drop duplicate readings (default: false)"},
 )
-def load_myogym(
-    data_dir: Path | None = None,
-    *,
-    sensors: Sequence[str] = ("acc",),
-    null: bool = True,
-    dedupe: bool = False,
-) -> RawDataset:
+def load_myogym(data_dir: Path | None = None, *, sensors: Sequence[str] = ("acc",),
+                null: bool = True, dedupe: bool = False) -> RawDataset:
     """Read ``MyoGym.mat``.
 
     Args:
@@ -125,15 +92,9 @@ def load_myogym(
             data, y = data[keep], y[keep]
         recordings.append(Recording(int(participants[rows.start]), f"run{i:02d}", data, y))
     return RawDataset(
-        name="myogym",
-        recordings=recordings,
+        name="myogym", recordings=recordings,
         channels=[f"{s}_{axis}" for s in sensors for axis in "xyz"],
-        classes=(["NULL"] if null else []) + list(EXERCISES),
-        rate_hz=RATE_HZ,
-        meta={
-            "source": str(root),
-            "units": {"acc": "g (unverified)"},
-            "dedupe": dedupe,
-            "citation": "Koskimaki, Siirtola, Roning, UbiComp/ISWC '17 Adjunct",
-        },
+        classes=(["NULL"] if null else []) + list(EXERCISES), rate_hz=RATE_HZ,
+        meta={"source": str(root), "units": {"acc": "g (unverified)"}, "dedupe": dedupe,
+              "citation": "Koskimaki, Siirtola, Roning, UbiComp/ISWC '17 Adjunct"},
     )

@@ -30,24 +30,10 @@ from zcphar.errors import ZcpharError
 
 IMU_FIRST_COLUMN = {"hand": 3, "chest": 20, "ankle": 37}  # 0-based temperature column
 ACTIVITIES = {
-    1: "lying",
-    2: "sitting",
-    3: "standing",
-    4: "walking",
-    5: "running",
-    6: "cycling",
-    7: "Nordic walking",
-    9: "watching TV",
-    10: "computer work",
-    11: "car driving",
-    12: "ascending stairs",
-    13: "descending stairs",
-    16: "vacuum cleaning",
-    17: "ironing",
-    18: "folding laundry",
-    19: "house cleaning",
-    20: "playing soccer",
-    24: "rope jumping",
+    1: "lying", 2: "sitting", 3: "standing", 4: "walking", 5: "running", 6: "cycling",
+    7: "Nordic walking", 9: "watching TV", 10: "computer work", 11: "car driving",
+    12: "ascending stairs", 13: "descending stairs", 16: "vacuum cleaning", 17: "ironing",
+    18: "folding laundry", 19: "house cleaning", 20: "playing soccer", 24: "rope jumping",
 }
 PROTOCOL = (1, 2, 3, 4, 5, 6, 7, 12, 13, 16, 17, 24)
 FILLS = ("paper", "linear", "none")
@@ -102,26 +88,16 @@ def _files(root: Path, optional: bool) -> list[tuple[str, Path]]:
 
 
 @register_dataset(
-    "pamap2",
-    "PAMAP2 hand/chest/ankle acc, 9 subjects, 12 classes, 100 Hz (download; paper)",
-    locate=lambda: downloaded_dir("pamap2"),
-    paper=True,
-    version="1",
-    options={
-        "positions": "comma list of hand, chest, ankle (default: all three)",
-        "activities": "original activity ids to keep, in id order (default: the 12)",
-        "optional": "also read the Optional files (default: true, as the reference)",
-        "fill": "NaN handling: paper, linear or none",
-    },
+    "pamap2", "PAMAP2 hand/chest/ankle acc, 9 subjects, 12 classes, 100 Hz (download; paper)",
+    locate=lambda: downloaded_dir("pamap2"), paper=True, version="1",
+    options={"positions": "comma list of hand, chest, ankle (default: all three)",
+             "activities": "original activity ids to keep, in id order (default: the 12)",
+             "optional": "also read the Optional files (default: true, as the reference)",
+             "fill": "NaN handling: paper, linear or none"},
 )
-def load_pamap2(
-    data_dir: Path | None = None,
-    *,
-    positions: Sequence[str] | None = None,
-    activities: Sequence[int] = PROTOCOL,
-    optional: bool = True,
-    fill: str = "paper",
-) -> RawDataset:
+def load_pamap2(data_dir: Path | None = None, *, positions: Sequence[str] | None = None,
+                activities: Sequence[int] = PROTOCOL, optional: bool = True,
+                fill: str = "paper") -> RawDataset:
     """Read PAMAP2 ``.dat`` files.
 
     Args:
@@ -134,12 +110,8 @@ def load_pamap2(
     root = resolve_dir("pamap2", data_dir, downloaded_dir("pamap2"), "run `zcphar download pamap2`")
     positions = choose("position", positions, list(IMU_FIRST_COLUMN))
     fill = choose("fill", [fill], FILLS)[0]
-    ids = sorted(
-        int(a)
-        for a in choose(
-            "activity id", [str(a) for a in as_list(activities)], [str(a) for a in ACTIVITIES]
-        )
-    )
+    ids = sorted(int(a) for a in choose("activity id", [str(a) for a in as_list(activities)],
+                                        [str(a) for a in ACTIVITIES]))
     lookup = np.full(max(ACTIVITIES) + 1, UNLABELLED, dtype=np.int64)
     lookup[ids] = np.arange(len(ids))
     recordings = []
@@ -148,16 +120,9 @@ def load_pamap2(
         labels = lookup[np.where((raw > 0) & (raw < len(lookup)), raw, 0)]  # id 0 → -1
         recordings.append(Recording(int(path.stem[-1]), group, data, labels, times))
     return RawDataset(
-        name="pamap2",
-        recordings=recordings,
+        name="pamap2", recordings=recordings,
         channels=[f"{p}_acc_{axis}" for p in positions for axis in "xyz"],
-        classes=[ACTIVITIES[i] for i in ids],
-        rate_hz=RATE_HZ,
-        meta={
-            "source": str(root),
-            "units": {"acc": "m/s^2 (±16 g sensor)"},
-            "fill": fill,
-            "license": "CC BY 4.0 (UCI 231)",
-            "citation": "Reiss & Stricker, ISWC 2012",
-        },
+        classes=[ACTIVITIES[i] for i in ids], rate_hz=RATE_HZ,
+        meta={"source": str(root), "units": {"acc": "m/s^2 (±16 g sensor)"}, "fill": fill,
+              "license": "CC BY 4.0 (UCI 231)", "citation": "Reiss & Stricker, ISWC 2012"},
     )

@@ -33,16 +33,8 @@ from zcphar.data.registry import register_dataset
 from zcphar.data.types import RawDataset, Recording
 from zcphar.errors import ZcpharError
 
-CLASSES = [
-    "climbingdown",
-    "climbingup",
-    "jumping",
-    "lying",
-    "running",
-    "sitting",
-    "standing",
-    "walking",
-]
+CLASSES = ["climbingdown", "climbingup", "jumping", "lying", "running", "sitting", "standing",
+           "walking"]
 POSITIONS = ("chest", "forearm", "head", "shin", "thigh", "upperarm", "waist")
 PAPER_POSITIONS = ("chest", "head", "shin", "upperarm", "waist")
 RATE_HZ = 50.0
@@ -84,10 +76,8 @@ def read_streams(source: Path, activity: str, positions: Sequence[str]) -> dict[
 
 def truncate(streams: dict[str, list]) -> list[np.ndarray]:
     """The reference: parts stacked in file-name order, positions cut to the shortest."""
-    stacked = [
-        np.vstack([a[:, 1:] for _, a in sorted(parts, key=lambda s: s[0])])
-        for parts in streams.values()
-    ]
+    stacked = [np.vstack([a[:, 1:] for _, a in sorted(parts, key=lambda s: s[0])])
+               for parts in streams.values()]
     shortest = min(len(a) for a in stacked)
     return [np.hstack([a[:shortest] for a in stacked])]  # [(T, 3 * positions)]
 
@@ -120,11 +110,8 @@ def align_by_time(streams: list[np.ndarray], max_gap_ms: float = 1000.0) -> list
         columns += [np.interp(grid, t, rows[:, c]) for c in (1, 2, 3)]
     data = np.stack(columns, axis=1) if len(grid) else np.zeros((0, 3 * len(clean)))
     cuts = np.flatnonzero(np.diff(ok.astype(np.int8))) + 1
-    return [
-        piece
-        for piece, good in zip(np.split(data, cuts), np.split(ok, cuts), strict=True)
-        if len(good) and good[0]
-    ]
+    return [piece for piece, good in zip(np.split(data, cuts), np.split(ok, cuts), strict=True)
+            if len(good) and good[0]]
 
 
 def _activity_source(data: Path, activity: str) -> Path | None:
@@ -135,33 +122,22 @@ def _activity_source(data: Path, activity: str) -> Path | None:
 
 
 def _probands(root: Path) -> list[tuple[int, Path]]:
-    found = {
-        int(p.name[7:]): p / "data"
-        for p in root.rglob("proband*")
-        if p.is_dir() and p.name[7:].isdigit() and "__MACOSX" not in p.parts
-    }
+    found = {int(p.name[7:]): p / "data" for p in root.rglob("proband*")
+             if p.is_dir() and p.name[7:].isdigit() and "__MACOSX" not in p.parts}
     if not found:
         raise ZcpharError(f"realworld: no proband<N>/data folders under {str(root)!r}")
     return sorted(found.items())
 
 
 @register_dataset(
-    "realworld",
-    "RealWorld HAR acc, 5 positions, 15 probands, 8 classes, 50 Hz (download; paper)",
-    locate=lambda: downloaded_dir("realworld"),
-    paper=True,
-    version="1",
-    options={
-        "positions": "comma list from chest, forearm, head, shin, thigh, upperarm, waist",
-        "align": "truncate (reference: cut to the shortest position) or time",
-    },
+    "realworld", "RealWorld HAR acc, 5 positions, 15 probands, 8 classes, 50 Hz (download; paper)",
+    locate=lambda: downloaded_dir("realworld"), paper=True, version="1",
+    options={"positions": "comma list from chest, forearm, head, shin, thigh, upperarm, waist",
+             "align": "truncate (reference: cut to the shortest position) or time"},
 )
-def load_realworld(
-    data_dir: Path | None = None,
-    *,
-    positions: Sequence[str] = PAPER_POSITIONS,
-    align: str = "truncate",
-) -> RawDataset:
+def load_realworld(data_dir: Path | None = None, *,
+                   positions: Sequence[str] = PAPER_POSITIONS,
+                   align: str = "truncate") -> RawDataset:
     """Read RealWorld accelerometer zips per proband and activity.
 
     Args:
@@ -169,9 +145,8 @@ def load_realworld(
         positions: body positions, in channel order (default: the paper's five).
         align: ``truncate`` (the reference) or ``time`` (timestamp alignment).
     """
-    root = resolve_dir(
-        "realworld", data_dir, downloaded_dir("realworld"), "run `zcphar download realworld`"
-    )
+    root = resolve_dir("realworld", data_dir, downloaded_dir("realworld"),
+                       "run `zcphar download realworld`")
     positions = choose("position", positions, POSITIONS)
     align = choose("alignment", [align], ("truncate", "time"))[0]
     recordings, skipped = [], []
@@ -182,26 +157,17 @@ def load_realworld(
             if streams is None:
                 skipped.append(f"proband{proband}/{activity}")
                 continue
-            pieces = (
-                truncate(streams)
-                if align == "truncate"
-                else align_by_time([np.vstack([a for _, a in streams[p]]) for p in positions])
-            )
+            pieces = truncate(streams) if align == "truncate" else align_by_time(
+                [np.vstack([a for _, a in streams[p]]) for p in positions])
             for k, acc in enumerate(pieces):
                 session = activity if align == "truncate" else f"{activity}.{k}"
                 labels = np.full(len(acc), label, dtype=np.int64)
                 recordings.append(Recording(proband, session, acc, labels))
     return RawDataset(
-        name="realworld",
-        recordings=recordings,
+        name="realworld", recordings=recordings,
         channels=[f"{p}_acc_{axis}" for p in positions for axis in "xyz"],
-        classes=list(CLASSES),
-        rate_hz=RATE_HZ,
-        meta={
-            "source": str(root),
-            "units": {"acc": "m/s^2"},
-            "skipped": skipped,
-            "alignment": align,
-            "citation": "Sztyler & Stuckenschmidt, PerCom 2016",
-        },
+        classes=list(CLASSES), rate_hz=RATE_HZ,
+        meta={"source": str(root), "units": {"acc": "m/s^2"}, "skipped": skipped,
+              "alignment": align,
+              "citation": "Sztyler & Stuckenschmidt, PerCom 2016"},
     )

@@ -35,19 +35,14 @@ def locate() -> Path | None:
 
 
 @register_dataset(
-    "sp_sw_har",
-    "Smartwatch TUG sequences, 23 subjects, 5 classes, ~100 Hz irregular (local)",
-    locate=locate,
-    version="1",
-    options={
-        "sensors": "comma list of acc, gyro (default: acc)",
-        "assume_regular": "declare rows equally spaced at 100 Hz so paper mode decimates "
-        "by stride 2 (default: false, irregular)",
-    },
+    "sp_sw_har", "Smartwatch TUG sequences, 23 subjects, 5 classes, ~100 Hz irregular (local)",
+    locate=locate, version="1",
+    options={"sensors": "comma list of acc, gyro (default: acc)",
+             "assume_regular": "declare rows equally spaced at 100 Hz so paper mode decimates "
+                               "by stride 2 (default: false, irregular)"},
 )
-def load_sp_sw_har(
-    data_dir: Path | None = None, *, sensors: Sequence[str] = ("acc",), assume_regular: bool = False
-) -> RawDataset:
+def load_sp_sw_har(data_dir: Path | None = None, *,
+                   sensors: Sequence[str] = ("acc",), assume_regular: bool = False) -> RawDataset:
     """Read the smartwatch executions ``DATA/sXX/sXX_YY_sw.csv``, in (subject, execution) order.
 
     Args:
@@ -55,12 +50,8 @@ def load_sp_sw_har(
         sensors: which sensors to read, from ``acc`` and ``gyro``.
         assume_regular: declare the rows regular at 100 Hz (``irregular=False``).
     """
-    root = resolve_dir(
-        "sp_sw_har",
-        data_dir,
-        locate(),
-        "get it from https://doi.org/10.5281/zenodo.8398688 and pass --data-dir",
-    )
+    root = resolve_dir("sp_sw_har", data_dir, locate(),
+                       "get it from https://doi.org/10.5281/zenodo.8398688 and pass --data-dir")
     sensors = choose("sensor", sensors, list(SENSORS))
     columns = [c for s in sensors for c in SENSORS[s]]
     files = sorted(p for p in root.rglob("s*_*_sw.csv") if "__MACOSX" not in p.parts)
@@ -75,16 +66,10 @@ def load_sp_sw_har(
         times = frame["timestamp"].to_numpy(dtype=np.float64) * 1e-3
         recordings.append(Recording(subject, execution, data, labels, times))
     return RawDataset(
-        name="sp_sw_har",
-        recordings=recordings,
+        name="sp_sw_har", recordings=recordings,
         channels=[f"{s}_{axis}" for s in sensors for axis in "xyz"],
-        classes=list(CLASSES),
-        rate_hz=RATE_HZ,
-        irregular=not assume_regular,
-        meta={
-            "source": str(root),
-            "units": {"acc": "m/s^2 incl. gravity", "gyro": "rad/s"},
-            "license": "CC BY 4.0",
-            "citation": "Matey-Sanz, Casteleyn, Granell, Data in Brief 51:109809, 2023",
-        },
+        classes=list(CLASSES), rate_hz=RATE_HZ, irregular=not assume_regular,
+        meta={"source": str(root), "units": {"acc": "m/s^2 incl. gravity", "gyro": "rad/s"},
+              "license": "CC BY 4.0",
+              "citation": "Matey-Sanz, Casteleyn, Granell, Data in Brief 51:109809, 2023"},
     )

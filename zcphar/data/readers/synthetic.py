@@ -37,9 +37,8 @@ def _channel_names(n: int) -> list[str]:
     return ["acc_x", "acc_y", "acc_z"] if n == 3 else [f"acc_{i}" for i in range(n)]
 
 
-def _segment(
-    rng: np.random.Generator, c: int, n: int, rate: float, channels: int, shift: float, noise: float
-) -> np.ndarray:
+def _segment(rng: np.random.Generator, c: int, n: int, rate: float, channels: int,
+             shift: float, noise: float) -> np.ndarray:
     """(n, channels) samples of class c: sinusoids at a class frequency and amplitude."""
     t = np.arange(n) / rate
     freq = (0.6 + 0.9 * c) * shift
@@ -63,34 +62,18 @@ def _check(name: str, value: float, low: float) -> None:
     version="1",
     options=OPTIONS,
 )
-def load_synthetic(
-    data_dir: Path | None = None,
-    *,
-    subjects: int = 5,
-    sessions: int = 2,
-    classes: int = 3,
-    channels: int = 3,
-    seconds: float = 4.0,
-    rate: float = 50.0,
-    jitter: float = 0.0,
-    noise: float = 0.2,
-    seed: int = 0,
-) -> RawDataset:
+def load_synthetic(data_dir: Path | None = None, *, subjects: int = 5, sessions: int = 2,
+                   classes: int = 3, channels: int = 3, seconds: float = 4.0, rate: float = 50.0,
+                   jitter: float = 0.0, noise: float = 0.2, seed: int = 0) -> RawDataset:
     """Generate a small dataset (`data_dir` is ignored; everything comes from `seed`).
 
     Returns:
         `subjects` x `sessions` recordings, each holding one segment of every class.
     """
-    for name, value, low in [
-        ("subjects", subjects, 1),
-        ("sessions", sessions, 1),
-        ("classes", classes, 1),
-        ("channels", channels, 1),
-        ("seconds", seconds, 0.1),
-        ("rate", rate, 1),
-        ("jitter", jitter, 0),
-        ("noise", noise, 0),
-    ]:
+    for name, value, low in [("subjects", subjects, 1), ("sessions", sessions, 1),
+                             ("classes", classes, 1), ("channels", channels, 1),
+                             ("seconds", seconds, 0.1), ("rate", rate, 1), ("jitter", jitter, 0),
+                             ("noise", noise, 0)]:
         _check(name, value, low)
     rng = np.random.default_rng(int(seed))
     n = int(round(seconds * rate))
@@ -99,9 +82,9 @@ def load_synthetic(
         shift = rng.uniform(0.9, 1.1)
         for session in range(int(sessions)):
             order = rng.permutation(int(classes))
-            data = np.concatenate(
-                [_segment(rng, int(c), n, rate, int(channels), shift, noise) for c in order]
-            )
+            data = np.concatenate([
+                _segment(rng, int(c), n, rate, int(channels), shift, noise) for c in order
+            ])
             labels = np.repeat(order, n).astype(np.int64)
             times = None
             if jitter > 0:

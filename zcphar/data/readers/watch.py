@@ -57,9 +57,7 @@ def load_watch(data_dir: Path | None = None) -> RawDataset:
         )
     raw = np.load(path, allow_pickle=True).item()  # trusted: ships inside an installed wheel
     recordings = []
-    for i, (series, label, subject) in enumerate(
-        zip(raw["X"], raw["y"], raw["subject"], strict=True)
-    ):
+    for i, (series, label, subject) in enumerate(zip(raw["X"], raw["y"], raw["subject"], strict=True)):
         data = np.asarray(series, dtype=np.float64)  # (T, 6)
         labels = np.full(data.shape[0], int(label), dtype=np.int64)
         recordings.append(Recording(int(subject), f"series{i:03d}", data, labels))

@@ -106,7 +106,7 @@ def test_lstm_saliency_equals_weight_dot_gradient(bias: bool) -> None:
         float((w.detach() * g).sum()) for w, g in zip(weights, found[: len(weights)], strict=True)
     )
     grad_of = {id(t.projection): g for t, g in zip(traces, found[len(weights) :], strict=True)}
-    assert float(lstm_saliency(traces, grad_of)) == pytest.approx(expected, rel=1e-12)
+    assert float(lstm_saliency(traces, grad_of).detach()) == pytest.approx(expected, rel=1e-12)
 
 
 @pytest.mark.parametrize(
@@ -293,3 +293,14 @@ def test_fisher_of_a_time_first_lstm_equals_its_batch_first_twin() -> None:
         assert score(twin, x, y, ["fisher"], path=path)["fisher"] == pytest.approx(
             expected, rel=1e-9
         )
+
+
+def test_unrolled_lstm_in_eval_mode_skips_inter_layer_dropout() -> None:
+    lstm = _lstm(2, True, True, dropout=0.5).eval()
+    x = torch.randn(4, 6, 3, dtype=torch.float64)
+    expected = lstm(x)[0]
+    with unrolled_lstms(lstm):
+        torch.testing.assert_close(lstm(x)[0], expected, rtol=1e-12, atol=1e-12)
+    lstm.train()
+    with unrolled_lstms(lstm):  # train mode: inter-layer dropout is drawn, so outputs differ
+        assert not torch.allclose(lstm(x)[0], expected)

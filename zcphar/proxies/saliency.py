@@ -107,4 +107,4 @@ def weight_saliency(counted, linear, traces, outputs, grad_of) -> torch.Tensor:
 
 def _agrees(term: torch.Tensor, generic: torch.Tensor, w: torch.Tensor, g: torch.Tensor) -> bool:
     scale = float((w.detach() * g.detach()).abs().sum())
-    return abs(float(term) - float(generic)) <= 1e-4 * scale + 1e-300
+    return abs(float(term.detach()) - float(generic.detach())) <= 1e-4 * scale + 1e-300

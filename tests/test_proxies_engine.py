@@ -50,15 +50,18 @@ def test_fused_equals_per_proxy_on_20_sampled(family: str) -> None:
 
 @pytest.mark.parametrize("family", ["cnn", "lstm"])
 def test_fused_equals_per_proxy_in_float32(family: str) -> None:
-    """float32: rel 1e-6, except the signed sums (plain, grasp) whose rounding error scales with
-    the unsigned sums: there |fused - per_proxy| <= 1e-5 * (snip or |W|·|Hg|-sized) scale."""
+    """float32: rel 1e-6 (CNNs) or 1e-5 (LSTMs: the fused path's unrolled LSTM takes the cell
+    gate as 2σ(2z) − 1, off tanh by float32 rounding), except the signed sums (plain, grasp)
+    whose rounding error scales with the unsigned sums: there |fused - per_proxy| <= 1e-5 *
+    (snip or |W|·|Hg|-sized) scale. float64 agreement is tested to 1e-6 above."""
     x, y = batch(1)
+    tolerance = 1e-6 if family == "cnn" else 1e-5
     for i, spec in enumerate(sampled(family, 5, seed=1)):
         model = build(spec, C, CLASSES, seed=i)
         fused = score(model, x, y, PAPER)
         ref = score(model, x, y, PAPER, path="per_proxy")
         for name in ("grad_norm", "snip", "fisher", "jacob_cov", "synflow"):
-            assert relative(fused[name], ref[name]) <= 1e-6, (spec.describe(), name)
+            assert relative(fused[name], ref[name]) <= tolerance, (spec.describe(), name)
         assert fused["plain"] == pytest.approx(ref["plain"], abs=1e-5 * ref["snip"])
         assert fused["grasp"] == pytest.approx(ref["grasp"], rel=1e-4, abs=1e-9)
 

@@ -9,8 +9,9 @@ step (O(T²) memory traffic, ~30 % of the double backward for T = 100).
 
 `unrolled_lstms` swaps, for the duration of a block, the forward of every supported
 ``nn.LSTM`` of a model (unidirectional, no projection) for `unrolled_forward`: the same
-arithmetic (gate order i, f, g, o; inter-layer dropout in train mode), the input projection
-of all steps in one matmul, per-step outputs joined by `_StackSteps` (backward: one
+function (gate order i, f, g, o; inter-layer dropout in train mode; the cell gate's tanh taken
+as ``2σ(2z) − 1`` so that one sigmoid covers all gates, equal up to rounding), the input
+projection of all steps in one matmul, per-step outputs joined by `_StackSteps` (backward: one
 ``unbind``). It records per layer the projection ``P = x W_ihᵀ + b`` and the gate
 pre-activations, from which the fused engine forms ``⟨W_ih, ∂L/∂W_ih⟩ + ⟨W_hh, ∂L/∂W_hh⟩ =
 ⟨G − b, ∂L/∂P⟩`` (`lstm_saliency`) without differentiating the weight-gradient nodes.

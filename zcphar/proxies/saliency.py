@@ -95,16 +95,17 @@ def weight_saliency(counted, linear, traces, outputs, grad_of) -> torch.Tensor:
         if c.module in unrolled:
             continue
         weights = [getattr(c.module, name) for name in c.weights]
-        generic = [(w * grad_of[id(w)]).sum() for w in weights]
         if c.module in by_output:
             a = outputs[c.module][0]
             term = saliency_term(c.module, a, grad_of[id(a)])
-            if _agrees(term, generic[0], weights[0], grad_of[id(weights[0])]):
-                generic = [term]
-        terms += generic
+            if _agrees(term, weights[0], grad_of[id(weights[0])]):
+                terms.append(term)
+                continue
+        terms += [(w * grad_of[id(w)]).sum() for w in weights]
     return torch.stack(terms).sum() if terms else torch.zeros(())
 
 
-def _agrees(term: torch.Tensor, generic: torch.Tensor, w: torch.Tensor, g: torch.Tensor) -> bool:
-    scale = float((w.detach() * g.detach()).abs().sum())
-    return abs(float(term.detach()) - float(generic.detach())) <= 1e-4 * scale + 1e-300
+def _agrees(term: torch.Tensor, w: torch.Tensor, g: torch.Tensor) -> bool:
+    """Whether an output term equals ``⟨W, ĝ_W⟩`` to 1e-4 of ``Σ |W ⊙ ĝ_W|``."""
+    product = w.detach() * g.detach()
+    return abs(float(term.detach()) - float(product.sum())) <= 1e-4 * float(product.abs().sum())

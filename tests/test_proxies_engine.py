@@ -50,8 +50,8 @@ def test_fused_equals_per_proxy_on_20_sampled(family: str) -> None:
 
 @pytest.mark.parametrize("family", ["cnn", "lstm"])
 def test_fused_equals_per_proxy_in_float32(family: str) -> None:
-    """float32: rel 1e-6 (CNNs) or 1e-5 (LSTMs: the fused path's unrolled LSTM takes the cell
-    gate as 2σ(2z) − 1, off tanh by float32 rounding), except the signed sums (plain, grasp)
+    """float32: rel 1e-6 (CNNs) or 1e-5 (LSTMs: the fused path's unrolled LSTM and its jets
+    take the cell gate as 2σ(2z) − 1, off tanh by float32 rounding), except the signed sums (plain, grasp)
     whose rounding error scales with the unsigned sums: there |fused - per_proxy| <= 1e-5 *
     (snip or |W|·|Hg|-sized) scale. float64 agreement is tested to 1e-6 above."""
     x, y = batch(1)
@@ -94,13 +94,14 @@ def test_chunked_jvp_hessian_product_matches() -> None:
 
 @pytest.mark.parametrize("family", ["cnn", "lstm"])
 def test_grasp_methods_agree_with_per_proxy(family: str) -> None:
-    """saliency, the H g vector by double backward (and jvp for CNNs), on models with random
-    biases, all equal the per-proxy path (the library LSTM, two forwards, H g vector)."""
+    """saliency, the H g vector by double backward (and jvp for CNNs, jets for LSTMs), on
+    models with random biases, all equal the per-proxy path (the library LSTM, two forwards,
+    H g vector)."""
     from zcphar.proxies.fused import fused_scores
     from zcphar.proxies.state import scoring_state
 
     x, y = batch(5)
-    methods = ["saliency", "double_backward"] + (["jvp"] if family == "cnn" else [])
+    methods = ["saliency", "double_backward"] + (["jvp"] if family == "cnn" else ["jet"])
     for i, spec in enumerate(sampled(family, 4, seed=5)):
         model = build(spec, C, CLASSES, seed=i).double()
         with torch.no_grad():
@@ -119,7 +120,7 @@ def test_unknown_or_inexact_grasp_method_is_refused() -> None:
     from zcphar.proxies.fused import fused_scores
 
     model = build(sampled("cnn", 1)[0], C, CLASSES, seed=0)
-    with pytest.raises(ZcpharError, match="saliency.*double_backward.*jvp"):
+    with pytest.raises(ZcpharError, match="saliency.*jet.*double_backward.*jvp"):
         fused_scores(model, *batch(), ["grasp"], hvp="newton")
     with pytest.raises(ZcpharError, match="jvp.*dropout off"):
         fused_scores(model, *batch(), ["grasp"], hvp="jvp", dropout="on")

@@ -41,11 +41,12 @@ from zcphar.proxies.fisher import fisher_of
 from zcphar.proxies.gradient import grad_norm_of, plain_of, snip_of
 from zcphar.proxies.grasp import grasp_of, hessian_grad_double_backward, hessian_grad_jvp
 from zcphar.proxies.jacob_cov import jacob_cov_of
+from zcphar.proxies.jet import jet_grasp, jet_supported
 from zcphar.proxies.recurrent import lstm_grasp_guard, unrolled_lstms
 from zcphar.proxies.synflow import synflow_of
 
 FIRST_ORDER = ("grad_norm", "snip", "plain", "fisher")
-HVP_CHOICES = ("auto", "saliency", "double_backward", "jvp")
+HVP_CHOICES = ("auto", "saliency", "jet", "double_backward", "jvp")
 
 
 @dataclass
@@ -71,18 +72,22 @@ class FusedOutcome:
 
 
 def choose_hvp(model: nn.Module, dropout: str) -> str:
-    """How the fused engine takes grasp by default: ``saliency``, for every model.
+    """How the fused engine takes grasp by default: ``jet`` for the search space's LSTM
+    networks with dropout off (`zcphar.proxies.jet.jet_supported`), ``saliency`` otherwise.
 
+    ``jet``: ``Wᵀ H g`` as the mixed derivative of ``L(θ + εW + δg)`` by second-order forward
+    mode, one sweep without a graph; the first-order pass then runs the library LSTM kernel.
     ``saliency``: ``Wᵀ H g = gᵀ ∇φ − ‖g‖²`` by one reverse pass over the graph of the
     first-order pass (one chunk; chunked batches use ``double_backward``).
     ``double_backward``: the vector ``H g`` by reverse-over-reverse on that graph, then
     ``Σ −W ⊙ H g`` (chunk by chunk when chunked).
     ``jvp``: ``H g`` by forward-over-reverse (no LSTM on CPU oneDNN, no BatchNorm, no active
     dropout).
-    Measured on CPU with torch 2.13 (docs/benchmarks.md, "Proxy engine"), ``saliency`` is the
-    cheapest for both families: it never differentiates the weight-gradient nodes.
+    Measured on CPU with torch 2.13 (docs/benchmarks.md, "Proxy engine"): ``jet`` is the
+    cheapest for LSTMs, ``saliency`` for CNNs (it never differentiates the weight-gradient
+    nodes; a jet would take five convolutions per layer where it takes about 4.5).
     """
-    return "saliency"
+    return "jet" if dropout == "off" and jet_supported(model) else "saliency"
 
 
 def _hessian_grad(model, x, y, grads, coverage, hvp, chunk_size) -> list[torch.Tensor]:
@@ -139,6 +144,9 @@ def fused_scores(
     if hvp == "jvp" and (dropout == "on" or has_batchnorm(model)):
         raise ZcpharError("hvp='jvp' needs a model without BatchNorm and dropout off; "
                           "use 'saliency' or 'double_backward'")  # fmt: skip
+    if hvp == "jet" and not jet_supported(model):
+        raise ZcpharError("hvp='jet' needs a search-space LSTM network (LSTMNet) with every "
+                          "dropout inactive and no hooks; use 'saliency' or 'double_backward'")  # fmt: skip
     wanted = set(names)
     result = FusedOutcome()
     hvp = choose_hvp(model, dropout) if hvp == "auto" else hvp
@@ -158,7 +166,8 @@ def _batch_values(model, x, y, wanted, coverage, hvp, chunk_size, result: FusedO
     if not any(want.values()):
         return
     parts = chunk_slices(len(x), chunk_size)
-    graph_grasp = hvp if "grasp" in wanted and hvp != "jvp" and len(parts) == 1 else None
+    in_graph = hvp in ("saliency", "double_backward") and len(parts) == 1
+    graph_grasp = hvp if "grasp" in wanted and in_graph else None
     acc = ChunkPass()
 
     def first_pass() -> None:
@@ -207,6 +216,10 @@ def _grasp_value(model, x, y, acc: ChunkPass, coverage, hvp, chunk_size) -> dict
         return {"grasp": 0.0}
     if acc.grasp is not None:
         return {"grasp": acc.grasp}
+    if hvp == "jet":
+        grads = {id(w): g for w, g in zip(weights, acc.grads, strict=True)}
+        parts = chunk_slices(len(x), chunk_size)
+        return {"grasp": sum(jet_grasp(model, x[p], y[p], grads, len(x)) for p in parts)}
     hg = _hessian_grad(model, x, y, acc.grads, coverage, hvp, chunk_size)
     return {"grasp": grasp_of(weights, [h.detach() for h in hg])}
 

@@ -7,8 +7,9 @@ windows: (a) the fused path's time for the paper proxy set (grad_norm, snip, gra
 jacob_cov, plain, synflow; no initial_val_f1) divided by one training step (forward + backward
 + Adam step on the same batch); (b) per-proxy path / fused path; (c) the peak resident memory
 each path adds (Linux VmHWM reset before each run). grasp's method is compared side by side:
-the fused default (``saliency``: ``Wᵀ H g = gᵀ ∇φ − ‖g‖²``) against the fused path taking the
-vector ``H g`` by double backward and, for CNNs, by forward-over-reverse (``jvp``).
+the fused default (CNNs: ``saliency``, ``Wᵀ H g = gᵀ ∇φ − ‖g‖²``; LSTMs: ``jet``, second-order
+forward mode) against the fused path taking the vector ``H g`` by double backward and, for
+CNNs, by forward-over-reverse (``jvp``), for LSTMs by ``saliency``.
 Medians per family are printed as a markdown table. ``--archs benchmarks/reference_archs.jsonl``
 times given architectures instead (there: the 3×128 CNN and 2×128 LSTM the engine was planned
 with).
@@ -83,7 +84,8 @@ def measure(model, x, y, repeats: int, family: str) -> dict[str, float]:
     row = {"step": median_seconds(train_step(model, x, y), repeats)}
     row["fused"] = median_seconds(fused, repeats)
     row["per_proxy"] = median_seconds(per_proxy, repeats)
-    for method in ("double_backward", "jvp") if family == "cnn" else ("double_backward",):
+    others = ("double_backward", "jvp") if family == "cnn" else ("saliency", "double_backward")
+    for method in others:
 
         def other(method: str = method) -> None:
             with scoring_state(model):
@@ -140,11 +142,11 @@ def report(rows: list[dict], args: argparse.Namespace) -> None:
           f"median of {args.repeats}, torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads\n")  # fmt: skip
     print(
-        "| family | archs | step (s) | fused / step | fused, H g by double backward / step "
-        "| fused, H g by jvp / step | per-proxy / step | per-proxy / fused | peak MiB fused "
-        "| peak MiB per-proxy |"
+        "| family | archs | step (s) | fused / step | fused, grasp by saliency / step "
+        "| fused, H g by double backward / step | fused, H g by jvp / step | per-proxy / step "
+        "| per-proxy / fused | peak MiB fused | peak MiB per-proxy |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for family in ("cnn", "lstm"):
         fam = [r for r in rows if r["family"] == family]
         if not fam:
@@ -159,6 +161,7 @@ def report(rows: list[dict], args: argparse.Namespace) -> None:
             return statistics.median(r[a] / r[b] for r in fam)
 
         print(f"| {family} | {len(fam)} | {med('step'):.3f} | {ratio('fused', 'step'):.2f} | "
+              f"{ratio('fused_saliency', 'step'):.2f} | "
               f"{ratio('fused_double_backward', 'step'):.2f} | "
               f"{ratio('fused_jvp', 'step'):.2f} | {ratio('per_proxy', 'step'):.2f} | "
               f"{ratio('per_proxy', 'fused'):.2f} | {med('mem_fused'):.1f} | "

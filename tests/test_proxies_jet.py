@@ -14,7 +14,7 @@ from zcphar.errors import ZcpharError
 from zcphar.proxies import score
 from zcphar.proxies.coverage import counted_weights
 from zcphar.proxies.fused import choose_hvp, fused_scores
-from zcphar.proxies.jet import jet_grasp, jet_supported
+from zcphar.proxies.jet import jet_grasp, jet_supported, jet_synflow
 from zcphar.proxies.state import scoring_state
 from zcphar.space import Constraints, LSTMBlock, LSTMSpec, build, sample
 from zcphar.space.families.lstm import LSTMNet
@@ -96,6 +96,19 @@ def test_jet_equals_the_double_backward_on_sampled_lstms() -> None:
                 assert out.values["grasp"] == pytest.approx(expected, rel=1e-9)
 
 
+@pytest.mark.parametrize("coverage", ["extended", "reference"])
+def test_synflow_jet_equals_the_backward_of_the_absolute_copy(coverage: str) -> None:
+    """``dR(|θ| + ε|W|)/dε`` against the per-proxy path (float64 |θ| copy, backward, Σ|W ⊙ ∂R/∂W|),
+    on float32 and float64 models with signed biases."""
+    x, y = batch()
+    for i, model in enumerate(lstms(4, seed=4)):
+        model = model.float() if i % 2 else model
+        expected = score(model, x.to(model.head[0].weight.dtype), y, ["synflow"],
+                         coverage=coverage, path="per_proxy")["synflow"]  # fmt: skip
+        found = jet_synflow(model, x.shape[1:], counted_weights(model, coverage))
+        assert found == pytest.approx(expected, rel=1e-12)
+
+
 def test_jet_takes_stacked_layers_without_biases() -> None:
     """An ``nn.LSTM`` of two layers, and one without biases, in the body."""
     model = LSTMNet(LSTMSpec((LSTMBlock(8, 0.1), LSTMBlock(8, 0.0))), C, CLASSES).double()
@@ -103,11 +116,12 @@ def test_jet_takes_stacked_layers_without_biases() -> None:
     model.body[2] = nn.LSTM(8, 8, bias=False, batch_first=True).double()
     x, y = batch(3)
     for coverage in ("extended", "reference"):
-        expected = score(model, x, y, ["grasp"], coverage=coverage, path="per_proxy")["grasp"]
+        expected = score(model, x, y, ["grasp", "synflow"], coverage=coverage, path="per_proxy")
         with scoring_state(model):
             assert jet_supported(model)
-            found = fused_scores(model, x, y, ["grasp"], coverage=coverage, hvp="jet")
-        assert found.values["grasp"] == pytest.approx(expected, rel=1e-9)
+            found = fused_scores(model, x, y, ["grasp", "synflow"], coverage=coverage, hvp="jet")
+        for name in ("grasp", "synflow"):
+            assert found.values[name] == pytest.approx(expected[name], rel=1e-9)
 
 
 def test_which_models_the_jet_takes() -> None:

@@ -15,8 +15,9 @@ Per chunk of the batch (one chunk unless memory says otherwise):
 4. ``autograd.grad(outputs, x, ones)`` on the same graph → input Jacobian → jacob_cov;
 
 plus one float64 batch-of-one functional call for synflow (once when the model has no
-BatchNorm). Losses are per-chunk sums divided by the full batch size, so values do not depend
-on the chunking (exactly so unless BatchNorm couples the samples of a chunk).
+BatchNorm; for the search space's LSTM networks a float64 forward-mode sweep instead,
+`zcphar.proxies.jet`). Losses are per-chunk sums divided by the full batch size, so values do
+not depend on the chunking (exactly so unless BatchNorm couples the samples of a chunk).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from zcphar.proxies.fisher import fisher_of
 from zcphar.proxies.gradient import grad_norm_of, plain_of, snip_of
 from zcphar.proxies.grasp import grasp_of, hessian_grad_double_backward, hessian_grad_jvp
 from zcphar.proxies.jacob_cov import jacob_cov_of
-from zcphar.proxies.jet import jet_grasp, jet_supported
+from zcphar.proxies.jet import jet_grasp, jet_supported, jet_synflow
 from zcphar.proxies.recurrent import lstm_grasp_guard, unrolled_lstms
 from zcphar.proxies.synflow import synflow_of
 
@@ -230,11 +231,13 @@ def _synflow_values(model, x, wanted, coverage, result: FusedOutcome) -> None:
     if "synflow" in wanted or ("synflow_bn" in wanted and not separate_bn):
         names = ["synflow"] + (["synflow_bn"] if not separate_bn else [])
         names = [n for n in names if n in wanted]
-        result.attempt(
-            names,
-            "synflow",
-            lambda: dict.fromkeys(names, synflow_of(model, shape, coverage, bypass_bn=True)),
-        )
+
+        def synflow() -> float:
+            if jet_supported(model):  # one forward sweep (zcphar.proxies.jet)
+                return jet_synflow(model, shape, counted_weights(model, coverage))
+            return synflow_of(model, shape, coverage, bypass_bn=True)
+
+        result.attempt(names, "synflow", lambda: dict.fromkeys(names, synflow()))
     if "synflow_bn" in wanted and separate_bn:
         result.attempt(
             ["synflow_bn"],

@@ -1,4 +1,4 @@
-"""grasp of the search space's LSTM networks by second-order forward mode (jets), no graph.
+"""grasp and synflow of the search space's LSTM networks by forward mode (jets), no graph.
 
 grasp needs the scalar ``Wᵀ H g`` (``H`` the Hessian of the loss over the counted weights,
 ``g`` their gradient). It is the mixed derivative ``∂²L/∂ε∂δ`` of ``L(θ + εu + δv)`` at 0,
@@ -19,6 +19,11 @@ rows and one with ``g_hh`` on ``2N`` rows per step), and the first-order pass of
 engine runs the library LSTM untouched. Exact up to rounding: it equals the double backward to
 1e-15 relative in float64 (tests).
 
+synflow is a first-order jet of two rows on the float64 ``|θ|`` network with an all-ones input:
+every activation there is non-negative and non-decreasing in every weight, so ``∂R/∂W ≥ 0``
+and ``Σ |W ⊙ ∂R/∂W| = Σ W ⊙ ∂R/∂W = dR(θ + εW)/dε``, one forward sweep instead of a
+per-step forward and backward of a batch of one.
+
 Applies to the search space's `LSTMNet` as built (`jet_supported`): a body of ``nn.LSTM``
 (unidirectional, no projection, no inter-layer dropout) and inactive ``nn.Dropout``, a head of
 ``nn.Linear`` / ``nn.ReLU`` / inactive dropout / ``nn.Identity``, no hooks. Anything else (active
@@ -27,11 +32,15 @@ dropout, a model of one's own) takes the reverse-mode forms.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-# One jet tensor is (4, ...): value, along u = W, along v = g, mixed.
+# A jet stacks on its jet axis (…, rows, N, F): value, along u = W, along v = g, mixed (four
+# rows), or value and along u (two rows, first order).
 VALUE, ALONG_U, ALONG_V, MIXED = range(4)
 _BLOCK_BYTES = 2**21  # the input projection of a layer is taken about this many bytes at a time
 
@@ -71,6 +80,29 @@ def jet_supported(model: nn.Module) -> bool:
     return body_ok and head_ok and any(isinstance(m, nn.LSTM) for m in model.body)
 
 
+@dataclass(frozen=True)
+class _Sweep:
+    """What one jet sweep differentiates along.
+
+    Attributes:
+        value_of: a parameter's value in the sweep (itself, or ``|θ|`` in float64 for synflow).
+        along_u: ``id`` of the parameters whose direction ``u`` is their own value.
+        along_v: ``id`` → direction ``v`` (empty for first-order jets).
+    """
+
+    value_of: Callable[[torch.Tensor], torch.Tensor]
+    along_u: frozenset[int]
+    along_v: dict[int, torch.Tensor] = field(default_factory=dict)
+
+    def weight(self, module: nn.Module, name: str, scale: torch.Tensor | None = None):
+        """``(value, u counted, v or None)`` of a module's weight, rows scaled by `scale`."""
+        p = getattr(module, name)
+        value, v = self.value_of(p), self.along_v.get(id(p))
+        if scale is not None:
+            value, v = value * scale[:, None], None if v is None else v * scale[:, None]
+        return value, id(p) in self.along_u, v
+
+
 def jet_grasp(
     model: nn.Module, x: torch.Tensor, y: torch.Tensor, grads: dict[int, torch.Tensor], n: int
 ) -> float:
@@ -87,20 +119,45 @@ def jet_grasp(
     Returns:
         This chunk's share of grasp (shares of the chunks add up to the batch's value).
     """
+    sweep = _Sweep(lambda p: p, frozenset(grads), grads)
     with torch.no_grad():
-        jet = _rows(x.permute(2, 0, 1))  # (T, 4, N, C): time-major, each step contiguous
-        moving = False  # whether any tangent row of `jet` can be non-zero
-        for layer in model.body:
-            if isinstance(layer, nn.LSTM):
-                jet, moving = _lstm(layer, jet, moving, grads)
-        jet = jet[-1]  # last time step: (4, N, hidden)
-        for m in model.head:
-            if isinstance(m, nn.Linear):
-                jet = _linear(jet, m.weight, m.bias, grads, moving)
-                moving = moving or id(m.weight) in grads
-            elif isinstance(m, nn.ReLU):
-                jet = jet * (jet[VALUE] > 0)
-        return -float(_cross_entropy_mixed(jet, y).double() / n)
+        logits = _forward(model, x, sweep, rows=4)
+        return -float(_cross_entropy_mixed(logits, y).double() / n)
+
+
+def jet_synflow(model: nn.Module, sample_shape: torch.Size, counted: list[torch.Tensor]) -> float:
+    """synflow ``Σ |W ⊙ ∂R/∂W|`` of the counted weights, as ``dR(|θ| + ε|W|)/dε`` in float64.
+
+    Args:
+        model: a model `jet_supported` accepts (it has no BatchNorm: synflow = synflow_bn).
+        sample_shape: the shape (C, T) of one input window.
+        counted: the counted weights.
+    """
+    sweep = _Sweep(lambda p: p.detach().abs().double(), frozenset(id(w) for w in counted))
+    device = counted[0].device if counted else torch.device("cpu")
+    ones = torch.ones((1, *sample_shape), dtype=torch.float64, device=device)
+    with torch.no_grad():
+        logits = _forward(model, ones, sweep, rows=2)
+        return float(logits[ALONG_U].sum())
+
+
+def _forward(model: nn.Module, x: torch.Tensor, sweep: _Sweep, rows: int) -> torch.Tensor:
+    """`LSTMNet.forward` on jets: (N, C, T) → the logit jet (rows, N, K)."""
+    jet = _rows(x.permute(2, 0, 1), rows)  # (T, rows, N, C): time-major, each step contiguous
+    moving = False  # whether any tangent row of `jet` can be non-zero
+    for layer in model.body:
+        if isinstance(layer, nn.LSTM):
+            jet, moving = _lstm(layer, jet, moving, sweep)
+    jet = jet[-1]  # last time step: (rows, N, hidden)
+    for m in model.head:
+        if isinstance(m, nn.Linear):
+            weight, counted, v = sweep.weight(m, "weight")
+            bias = None if m.bias is None else sweep.value_of(m.bias)
+            jet = _linear(jet, weight, bias, counted, v, moving)
+            moving = moving or counted
+        elif isinstance(m, nn.ReLU):
+            jet = jet * (jet[VALUE] > 0)
+    return jet
 
 
 def _cross_entropy_mixed(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -112,103 +169,104 @@ def _cross_entropy_mixed(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return quadratic + (residual * z[MIXED]).sum()
 
 
-def _linear(jet, weight, bias, grads, moving: bool, *, scale=None, out=None) -> torch.Tensor:
-    """``a ↦ a Wᵀ + b`` on a jet (…, 4, N, in) → (…, 4, N, out); ``u = W``, ``v = g`` when W
-    is counted.
+def _linear(jet, weight, bias, counted: bool, v, moving: bool, out=None) -> torch.Tensor:
+    """``a ↦ a Wᵀ + b`` on a jet (…, rows, N, in) → (…, rows, N, out), with the directions
+    ``u = W`` (when `counted`) and ``v`` (when given) on ``W``.
 
     The value and ``ε`` rows of the product with ``u = W`` are rows of the product with ``W``;
-    only ``g`` needs matmuls of its own (value and ``ε`` rows; the value row alone when the
-    input is constant, ``moving`` false). `scale` multiplies the output features (the LSTM's
-    doubled cell-gate rows); `out`, a buffer of the output's shape to write into.
+    only ``v`` needs matmuls of its own (value and ``ε`` rows; the value row alone when the
+    input is constant, ``moving`` false). `out`: a buffer of the output's shape to write into.
     """
-    w = weight if scale is None else weight * scale[:, None]
-    shape = (*jet.shape[:-1], w.shape[0])
-    out = jet.new_empty(shape) if out is None else out
+    out = jet.new_empty(*jet.shape[:-1], weight.shape[0]) if out is None else out
     if moving:
-        torch.matmul(jet, w.t(), out=out)
+        torch.matmul(jet, weight.t(), out=out)
     else:
-        torch.matmul(jet[..., VALUE, :, :], w.t(), out=out[..., VALUE, :, :])
+        torch.matmul(jet[..., VALUE, :, :], weight.t(), out=out[..., VALUE, :, :])
         out[..., ALONG_U:, :, :] = 0
-    if id(weight) in grads:
+    if counted:
         out[..., ALONG_U::2, :, :] += out[..., VALUE::2, :, :]  # x₀Wᵀ to ε, x₂Wᵀ to mixed
-        g = grads[id(weight)] if scale is None else grads[id(weight)] * scale[:, None]
-        if moving:  # x₀gᵀ to the δ row, x₁gᵀ to the mixed row
-            out[..., ALONG_V:, :, :] += jet[..., VALUE:ALONG_V, :, :] @ g.t()
+    if v is not None:
+        if moving:  # x₀vᵀ to the δ row, x₁vᵀ to the mixed row
+            out[..., ALONG_V:, :, :] += jet[..., VALUE:ALONG_V, :, :] @ v.t()
         else:
-            out[..., ALONG_V, :, :] += jet[..., VALUE, :, :] @ g.t()
+            out[..., ALONG_V, :, :] += jet[..., VALUE, :, :] @ v.t()
     if bias is not None:
         out[..., VALUE, :, :] += bias
     return out
 
 
-def _rows(value: torch.Tensor) -> torch.Tensor:
-    """The jet of a constant `value` (…, N, F): (…, 4, N, F) with zero tangent rows."""
-    out = value.new_zeros(*value.shape[:-2], 4, *value.shape[-2:])
+def _rows(value: torch.Tensor, rows: int) -> torch.Tensor:
+    """The jet of a constant `value` (…, N, F): (…, rows, N, F) with zero tangent rows."""
+    out = value.new_zeros(*value.shape[:-2], rows, *value.shape[-2:])
     out[..., VALUE, :, :] = value
     return out
 
 
-def _lstm(module: nn.LSTM, jet: torch.Tensor, moving: bool, grads) -> tuple[torch.Tensor, bool]:
-    """Every layer of an ``nn.LSTM`` on a time-major jet (T, 4, N, C) → (T, 4, N, H)."""
+def _lstm(module: nn.LSTM, jet: torch.Tensor, moving: bool, sweep: _Sweep):
+    """Every layer of an ``nn.LSTM`` on a time-major jet (T, rows, N, C) → (T, rows, N, H);
+    also whether its tangent rows can be non-zero."""
     for k in range(module.num_layers):
-        counted = id(getattr(module, f"weight_ih_l{k}")) in grads
-        if not moving and not counted:  # nothing moves through this layer: values only
-            jet = _constant_sequence(module, k, jet)
+        names = (f"weight_ih_l{k}", f"weight_hh_l{k}")
+        if not moving and not any(id(getattr(module, n)) in sweep.along_u for n in names):
+            jet = _constant_sequence(module, k, jet, sweep)  # nothing moves: values only
             continue
-        jet = _lstm_layer(module, k, jet, moving, grads)
+        jet = _lstm_layer(module, k, jet, moving, sweep)
         moving = True
     return jet, moving
 
 
-def _constant_sequence(module: nn.LSTM, k: int, jet: torch.Tensor) -> torch.Tensor:
+def _constant_sequence(module: nn.LSTM, k: int, jet: torch.Tensor, sweep: _Sweep):
     """Layer `k` on a jet without tangents: the library's kernel on the values."""
     kinds = ("weight_ih", "weight_hh") + (("bias_ih", "bias_hh") if module.bias else ())
-    params = [getattr(module, f"{kind}_l{k}") for kind in kinds]
+    params = [sweep.value_of(getattr(module, f"{kind}_l{k}")) for kind in kinds]
     values = jet[:, VALUE]  # (T, N, C)
     zeros = values.new_zeros(1, values.shape[1], module.hidden_size)
     out = torch._VF.lstm(values, (zeros, zeros), params, module.bias, 1, 0.0, False, False, False)
-    return _rows(out[0])
+    return _rows(out[0], jet.shape[1])
 
 
-def _lstm_layer(module: nn.LSTM, k: int, x: torch.Tensor, moving: bool, grads) -> torch.Tensor:
-    """One LSTM layer on a time-major jet (T, 4, N, C) → (T, 4, N, H).
+def _lstm_layer(module: nn.LSTM, k: int, x: torch.Tensor, moving: bool, sweep: _Sweep):
+    """One LSTM layer on a time-major jet (T, rows, N, C) → (T, rows, N, H).
 
     Gate order i, f, g, o. The cell gate is taken as ``tanh(z) = 2σ(2z) − 1`` with its rows of
-    weights, gradients and biases doubled, so one sigmoid jet covers the four gates. The input
+    weights, directions and biases doubled, so one sigmoid jet covers the four gates. The input
     projection is taken a block of steps at a time into one reused buffer.
     """
-    w_ih, w_hh = getattr(module, f"weight_ih_l{k}"), getattr(module, f"weight_hh_l{k}")
     hidden = module.hidden_size
     scale = torch.ones(4 * hidden, dtype=x.dtype, device=x.device)
     scale[2 * hidden : 3 * hidden] = 2.0
+    w_ih, ih_counted, v_ih = sweep.weight(module, f"weight_ih_l{k}", scale)
+    w_hh, hh_counted, v_hh = sweep.weight(module, f"weight_hh_l{k}", scale)
     bias = None
     if module.bias:
-        bias = (getattr(module, f"bias_ih_l{k}") + getattr(module, f"bias_hh_l{k}")) * scale
-    w_t = (w_hh * scale[:, None]).t()
-    g_t = (grads[id(w_hh)] * scale[:, None]).t() if id(w_hh) in grads else None
-    steps, _, n, _ = x.shape
-    block = max(1, min(steps, _BLOCK_BYTES // (4 * n * 4 * hidden * x.element_size())))
-    buffer = x.new_empty(block, 4, n, 4 * hidden)
-    h = c = x.new_zeros(4, n, hidden)  # the state jets
-    out = x.new_empty(steps, 4, n, hidden)
-    gates = x.new_empty(4, n, 4 * hidden)
+        biases = [
+            sweep.value_of(getattr(module, f"{kind}_l{k}")) for kind in ("bias_ih", "bias_hh")
+        ]
+        bias = (biases[0] + biases[1]) * scale
+    w_t, v_t = w_hh.t(), None if v_hh is None else v_hh.t()
+    steps, rows, n, _ = x.shape
+    block = max(1, min(steps, _BLOCK_BYTES // (rows * n * 4 * hidden * x.element_size())))
+    buffer = x.new_empty(block, rows, n, 4 * hidden)
+    h = c = x.new_zeros(rows, n, hidden)  # the state jets
+    out = x.new_empty(steps, rows, n, hidden)
+    gates = x.new_empty(rows, n, 4 * hidden)
     for start in range(0, steps, block):
         part = x[start : start + block]
-        projection = _linear(part, w_ih, bias, grads, moving, scale=scale,
-                             out=buffer[: len(part)])  # fmt: skip
+        projection = _linear(part, w_ih, bias, ih_counted, v_ih, moving, buffer[: len(part)])
         for t, p in enumerate(projection, start):
-            c, h = _lstm_step(h, c, p, w_t, g_t, gates, hidden, out[t])
+            c, h = _lstm_step(h, c, p, w_t, hh_counted, v_t, gates, hidden, out[t])
     return out
 
 
-def _lstm_step(h, c, projection, w_t, g_t, gates, hidden: int, out) -> torch.Tensor:
-    """One time step from the ``h`` and ``c`` jets: writes the new ``h`` into `out` and returns
-    the new ``c``."""
-    recurrent = h @ w_t  # (4, N, 4H): h_k W_hhᵀ for every row k
+def _lstm_step(h, c, projection, w_t, counted: bool, v_t, gates, hidden: int, out):
+    """One time step from the ``h`` and ``c`` jets: writes the new ``h`` into `out`; returns
+    the new ``c`` and ``h``."""
+    recurrent = h @ w_t  # (rows, N, 4H): h_k W_hhᵀ for every row k
     z = recurrent + projection
-    if g_t is not None:  # W_hh counted: u = W_hh adds h₀, h₂ W_hhᵀ; v = g adds h₀, h₁ gᵀ
+    if counted:  # u = W_hh adds h₀ W_hhᵀ to the ε row, h₂ W_hhᵀ to the mixed row
         z[ALONG_U::2] += recurrent[VALUE::2]
-        z[ALONG_V:] += h[VALUE:ALONG_V] @ g_t
+    if v_t is not None:  # v adds h₀ vᵀ to the δ row, h₁ vᵀ to the mixed row
+        z[ALONG_V:] += h[VALUE:ALONG_V] @ v_t
     i, f, s, o = _sigmoid(z, gates).split(hidden, 2)
     c = _product(f, c).add_(_product(i, s), alpha=2.0).sub_(i)  # i·(2s − 1) = 2 i·s − i
     return c, _product(o, _tanh(c), out=out)
@@ -218,8 +276,9 @@ def _sigmoid(z: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
     """The jet of ``σ(z)``: σ′ = s(1 − s), σ″ = σ′(1 − 2s)."""
     s = torch.sigmoid(z[VALUE], out=out[VALUE])
     d1 = torch.addcmul(s, s, s, value=-1.0)
-    d2 = torch.addcmul(d1, s, d1, value=-2.0)
-    torch.mul(d2, z[ALONG_U], out=out[MIXED]).mul_(z[ALONG_V]).addcmul_(d1, z[MIXED])
+    if len(z) == 4:
+        d2 = torch.addcmul(d1, s, d1, value=-2.0)
+        torch.mul(d2, z[ALONG_U], out=out[MIXED]).mul_(z[ALONG_V]).addcmul_(d1, z[MIXED])
     torch.mul(z[ALONG_U:MIXED], d1, out=out[ALONG_U:MIXED])
     return out
 
@@ -229,8 +288,9 @@ def _tanh(z: torch.Tensor) -> torch.Tensor:
     out = torch.empty_like(z)
     t = torch.tanh(z[VALUE], out=out[VALUE])
     d1 = torch.mul(t, t).neg_().add_(1.0)
-    torch.mul(t, d1, out=out[MIXED]).mul_(z[ALONG_U]).mul_(z[ALONG_V]).mul_(-2.0)
-    out[MIXED].addcmul_(d1, z[MIXED])
+    if len(z) == 4:
+        torch.mul(t, d1, out=out[MIXED]).mul_(z[ALONG_U]).mul_(z[ALONG_V]).mul_(-2.0)
+        out[MIXED].addcmul_(d1, z[MIXED])
     torch.mul(z[ALONG_U:MIXED], d1, out=out[ALONG_U:MIXED])
     return out
 
@@ -239,5 +299,6 @@ def _product(a: torch.Tensor, b: torch.Tensor, out=None) -> torch.Tensor:
     """The jet of ``a · b``: ``[a b, a₁b + ab₁, a₂b + ab₂, a₁₂b + a₁b₂ + a₂b₁ + ab₁₂]``."""
     out = torch.mul(a, b[VALUE], out=out)
     out[ALONG_U:].addcmul_(b[ALONG_U:], a[VALUE])
-    out[MIXED].addcmul_(a[ALONG_U], b[ALONG_V]).addcmul_(a[ALONG_V], b[ALONG_U])
+    if len(a) == 4:
+        out[MIXED].addcmul_(a[ALONG_U], b[ALONG_V]).addcmul_(a[ALONG_V], b[ALONG_U])
     return out

@@ -18,7 +18,7 @@ from zcphar.proxies.coverage import counted_modules, counted_weights
 from zcphar.proxies.fisher import channel_sums, module_activation
 from zcphar.proxies.grasp import grasp_of, hessian_grad_double_backward
 from zcphar.proxies.recurrent import library_lstms_remain, lstm_grasp_guard, unrolled_lstms
-from zcphar.proxies.saliency import LINEAR_IN_WEIGHT, grasp_by_saliency_gradient, weight_saliency
+from zcphar.proxies.saliency import LINEAR_IN_WEIGHT, grasp_by_saliency_gradient, saliency_terms
 
 
 @dataclass
@@ -114,8 +114,8 @@ def _graph_grasp(method, counted, linear, traces, outputs, grad_of, weights, gra
     """grasp from the graph of the first-order pass, by `method` (see `choose_hvp`)."""
     grad_of = _Zeros(grad_of)
     if method == "saliency" and len({id(w) for w in weights}) == len(weights):
-        phi = weight_saliency(counted, linear, traces, outputs, grad_of)
-        return grasp_by_saliency_gradient(phi, grads, weights, retain)
+        terms = saliency_terms(counted, linear, traces, outputs, grad_of)
+        return grasp_by_saliency_gradient(terms, grads, weights, retain)
     graded = [grad_of[id(w)] for w in weights]  # tied weights: the vector H g, as per-proxy
     return grasp_of(weights, hessian_grad_double_backward(graded, grads, weights, retain))
 

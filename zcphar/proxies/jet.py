@@ -276,10 +276,11 @@ def _sigmoid(z: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
     """The jet of ``σ(z)``: σ′ = s(1 − s), σ″ = σ′(1 − 2s)."""
     s = torch.sigmoid(z[VALUE], out=out[VALUE])
     d1 = torch.addcmul(s, s, s, value=-1.0)
-    if len(z) == 4:
-        d2 = torch.addcmul(d1, s, d1, value=-2.0)
-        torch.mul(d2, z[ALONG_U], out=out[MIXED]).mul_(z[ALONG_V]).addcmul_(d1, z[MIXED])
     torch.mul(z[ALONG_U:MIXED], d1, out=out[ALONG_U:MIXED])
+    if len(z) == 4:
+        _, z1, z2, z3 = z.unbind(0)
+        d2 = torch.addcmul(d1, s, d1, value=-2.0).mul_(z1)
+        torch.addcmul(d1 * z3, d2, z2, out=out[MIXED])
     return out
 
 
@@ -287,18 +288,21 @@ def _tanh(z: torch.Tensor) -> torch.Tensor:
     """The jet of ``tanh(z)``: tanh′ = 1 − t², tanh″ = −2 t tanh′."""
     out = torch.empty_like(z)
     t = torch.tanh(z[VALUE], out=out[VALUE])
-    d1 = torch.mul(t, t).neg_().add_(1.0)
-    if len(z) == 4:
-        torch.mul(t, d1, out=out[MIXED]).mul_(z[ALONG_U]).mul_(z[ALONG_V]).mul_(-2.0)
-        out[MIXED].addcmul_(d1, z[MIXED])
+    d1 = torch.addcmul(t.new_ones(()), t, t, value=-1.0)
     torch.mul(z[ALONG_U:MIXED], d1, out=out[ALONG_U:MIXED])
+    if len(z) == 4:
+        _, z1, z2, z3 = z.unbind(0)
+        d2 = (t * d1).mul_(z1)
+        torch.addcmul(d1 * z3, d2, z2, value=-2.0, out=out[MIXED])
     return out
 
 
 def _product(a: torch.Tensor, b: torch.Tensor, out=None) -> torch.Tensor:
     """The jet of ``a · b``: ``[a b, a₁b + ab₁, a₂b + ab₂, a₁₂b + a₁b₂ + a₂b₁ + ab₁₂]``."""
-    out = torch.mul(a, b[VALUE], out=out)
-    out[ALONG_U:].addcmul_(b[ALONG_U:], a[VALUE])
+    rows_a, rows_b = a.unbind(0), b.unbind(0)
+    out = torch.mul(a, rows_b[VALUE], out=out)
+    out[ALONG_U:].addcmul_(b[ALONG_U:], rows_a[VALUE])
     if len(a) == 4:
-        out[MIXED].addcmul_(a[ALONG_U], b[ALONG_V]).addcmul_(a[ALONG_V], b[ALONG_U])
+        mixed = out[MIXED]
+        mixed.addcmul_(rows_a[ALONG_U], rows_b[ALONG_V]).addcmul_(rows_a[ALONG_V], rows_b[ALONG_U])
     return out

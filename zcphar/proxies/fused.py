@@ -11,7 +11,10 @@ Per chunk of the batch (one chunk unless memory says otherwise):
    pass (`grasp_by_saliency_gradient`; for Conv/Linear ``⟨W, ĝ_W⟩ = ⟨a − b, ∂L/∂a⟩``, so the
    weight-gradient nodes are never differentiated). When the batch is chunked, ``H g`` is
    taken chunk by chunk by ``double_backward`` or ``jvp`` (forward-over-reverse; not for
-   LSTMs on CPU oneDNN, BatchNorm or active dropout), see `choose_hvp`;
+   LSTMs on CPU oneDNN, BatchNorm or active dropout), see `choose_hvp`. The search space's
+   LSTM networks (dropout off) take grasp instead by one graph-free jet sweep per chunk
+   after step 2 (`zcphar.proxies.jet`), so steps 1–2 run the library LSTM without a graph
+   for a second derivative;
 4. ``autograd.grad(outputs, x, ones)`` on the same graph → input Jacobian → jacob_cov;
 
 plus one float64 batch-of-one functional call for synflow (once when the model has no
@@ -86,7 +89,7 @@ def choose_hvp(model: nn.Module, dropout: str) -> str:
     dropout).
     Measured on CPU with torch 2.13 (docs/benchmarks.md, "Proxy engine"): ``jet`` is the
     cheapest for LSTMs, ``saliency`` for CNNs (it never differentiates the weight-gradient
-    nodes; a jet would take five convolutions per layer where it takes about 4.5).
+    nodes; a jet would take five convolutions per layer where it takes four).
     """
     return "jet" if dropout == "off" and jet_supported(model) else "saliency"
 

@@ -146,6 +146,10 @@ def test_which_models_the_jet_takes() -> None:
         handle = model.head[0].register_forward_hook(lambda m, i, o: o * 2)
         assert not jet_supported(model)  # a hook changes what the forward computes
         handle.remove()
+        handle = nn.modules.module.register_module_forward_hook(lambda m, i, o: None)
+        assert not jet_supported(model)  # so may a global hook
+        handle.remove()
+        assert jet_supported(model)
         model.body[0] = nn.LSTM(C, 8, batch_first=True, bidirectional=True)
         assert not jet_supported(model)
 

@@ -21,7 +21,7 @@ engine runs the library LSTM untouched. Exact up to rounding: it equals the doub
 
 synflow is a first-order jet of two rows on the float64 ``|θ|`` network with an all-ones input:
 every activation there is non-negative and non-decreasing in every weight, so ``∂R/∂W ≥ 0``
-and ``Σ |W ⊙ ∂R/∂W| = Σ W ⊙ ∂R/∂W = dR(θ + εW)/dε``, one forward sweep instead of a
+and ``Σ |W ⊙ ∂R/∂W| = Σ W ⊙ ∂R/∂W = dR(|θ| + ε|W|)/dε``, one forward sweep instead of a
 per-step forward and backward of a batch of one.
 
 Applies to the search space's `LSTMNet` as built (`jet_supported`): a body of ``nn.LSTM``
@@ -62,7 +62,13 @@ def _plain_lstm(m: nn.Module) -> bool:
 
 
 def _hooked(m: nn.Module) -> bool:
+    """Whether anything but the class's own forward runs when `m` is called."""
     return bool(m._forward_hooks or m._forward_pre_hooks or "forward" in vars(m))
+
+
+def _global_hooks() -> bool:
+    module = nn.modules.module
+    return bool(module._global_forward_hooks or module._global_forward_pre_hooks)
 
 
 def jet_supported(model: nn.Module) -> bool:
@@ -70,12 +76,12 @@ def jet_supported(model: nn.Module) -> bool:
     own forward, every dropout inactive (p = 0 or eval), no hooks."""
     from zcphar.space.families.lstm import LSTMNet  # the space builds on the proxies' helpers
 
-    if type(model) is not LSTMNet or any(_hooked(m) for m in model.modules()):
+    if type(model) is not LSTMNet or _global_hooks() or any(map(_hooked, model.modules())):
         return False
     body_ok = all(_plain_lstm(m) or _inactive(m) for m in model.body)
     head = model.head
     head_ok = isinstance(head, nn.Sequential) and all(
-        isinstance(m, (nn.Linear, nn.ReLU)) or _inactive(m) for m in head
+        type(m) in (nn.Linear, nn.ReLU) or _inactive(m) for m in head
     )
     return body_ok and head_ok and any(isinstance(m, nn.LSTM) for m in model.body)
 

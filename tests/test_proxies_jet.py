@@ -149,9 +149,45 @@ def test_which_models_the_jet_takes() -> None:
         handle = nn.modules.module.register_module_forward_hook(lambda m, i, o: None)
         assert not jet_supported(model)  # so may a global hook
         handle.remove()
+        handle = model.head[2].register_full_backward_hook(lambda m, gi, go: gi)
+        assert not jet_supported(model)  # and a backward hook changes the gradients
+        handle.remove()
+        assert jet_supported(model)
+        dropout = model.body[1]
+
+        class Scaled(nn.Dropout):
+            def forward(self, h: torch.Tensor) -> torch.Tensor:
+                return 3 * h
+
+        model.body[1] = Scaled(0.0)
+        assert not jet_supported(model)  # a dropout subclass may compute anything
+        model.body[1] = dropout
+        model.head[0].weight = model.head[0].weight  # still one name per tensor
         assert jet_supported(model)
         model.body[0] = nn.LSTM(C, 8, batch_first=True, bidirectional=True)
         assert not jet_supported(model)
+
+
+def test_tied_weights_take_the_reverse_mode_forms() -> None:
+    model = LSTMNet(LSTMSpec((LSTMBlock(8, 0.1), LSTMBlock(8, 0.0))), C, CLASSES)
+    model.body[2].weight_hh_l0 = model.body[0].weight_hh_l0
+    with scoring_state(model):
+        assert not jet_supported(model) and choose_hvp(model, "off") == "saliency"
+
+
+def test_float32_jet_keeps_the_precision_of_small_cell_values() -> None:
+    """A float32 model whose grasp the cell gate's 2σ(2z) − 1 form got wrong by 5e-4: the jet
+    must stay within float32 rounding of the float64 per-proxy value."""
+    spec = LSTMSpec((LSTMBlock(16, 0.2), LSTMBlock(104, 0.3), LSTMBlock(112, 0.1),
+                     LSTMBlock(16, 0.0)))  # fmt: skip
+    model = build(spec, 9, 6, seed=1)
+    g = torch.Generator().manual_seed(1)
+    x, y = torch.randn(64, 9, 100, generator=g), torch.randint(0, 6, (64,), generator=g)
+    expected = score(model.double(), x.double(), y, ["grasp"], path="per_proxy")["grasp"]
+    model.float()
+    with scoring_state(model):
+        found = fused_scores(model, x, y, ["grasp"], hvp="jet").values["grasp"]
+    assert found == pytest.approx(expected, rel=1e-5)
 
 
 def test_jet_is_refused_where_it_does_not_apply() -> None:

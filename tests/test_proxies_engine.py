@@ -50,9 +50,9 @@ def test_fused_equals_per_proxy_on_20_sampled(family: str) -> None:
 
 @pytest.mark.parametrize("family", ["cnn", "lstm"])
 def test_fused_equals_per_proxy_in_float32(family: str) -> None:
-    """float32: rel 1e-6 (CNNs) or 1e-5 (LSTMs: the fused path's unrolled LSTM and its jets
-    take the cell gate as 2σ(2z) − 1, off tanh by float32 rounding), except the signed sums (plain, grasp)
-    whose rounding error scales with the unsigned sums: there |fused - per_proxy| <= 1e-5 *
+    """float32: rel 1e-6 (CNNs) or 1e-5 (LSTMs: the saliency form's unrolled LSTM takes the cell
+    gate as 2σ(2z) − 1, off tanh by float32 rounding; the jets take a true tanh), except the
+    signed sums (plain, grasp) whose rounding error scales with the unsigned sums: there |fused - per_proxy| <= 1e-5 *
     (snip or |W|·|Hg|-sized) scale. float64 agreement is tested to 1e-6 above."""
     x, y = batch(1)
     tolerance = 1e-6 if family == "cnn" else 1e-5

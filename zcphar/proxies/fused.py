@@ -150,7 +150,8 @@ def fused_scores(
                           "use 'saliency' or 'double_backward'")  # fmt: skip
     if hvp == "jet" and not jet_supported(model):
         raise ZcpharError("hvp='jet' needs a search-space LSTM network (LSTMNet) with every "
-                          "dropout inactive and no hooks; use 'saliency' or 'double_backward'")  # fmt: skip
+                          "dropout inactive, no hooks and no tied weights; use 'saliency' or "
+                          "'double_backward'")  # fmt: skip
     wanted = set(names)
     result = FusedOutcome()
     hvp = choose_hvp(model, dropout) if hvp == "auto" else hvp

@@ -26,8 +26,9 @@ per-step forward and backward of a batch of one.
 
 Applies to the search space's `LSTMNet` as built (`jet_supported`): a body of ``nn.LSTM``
 (unidirectional, no projection, no inter-layer dropout) and inactive ``nn.Dropout``, a head of
-``nn.Linear`` / ``nn.ReLU`` / inactive dropout / ``nn.Identity``, no hooks. Anything else (active
-dropout, a model of one's own) takes the reverse-mode forms.
+``nn.Linear`` / ``nn.ReLU`` / inactive dropout / ``nn.Identity`` (those exact types), no forward
+or backward hooks, no tied weights. Anything else (active dropout, a model of one's own) takes
+the reverse-mode forms.
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ def _tied(model: nn.Module) -> bool:
 
 def jet_supported(model: nn.Module) -> bool:
     """Whether `jet_grasp` reproduces ``model``'s forward: the search space's `LSTMNet` with its
-    own forward, every dropout inactive (p = 0 or eval), no hooks."""
+    own forward, every dropout inactive (p = 0 or eval), no hooks, no tied weights."""
     from zcphar.space.families.lstm import LSTMNet  # the space builds on the proxies' helpers
 
     if type(model) is not LSTMNet or _global_hooks() or _tied(model):

@@ -60,9 +60,9 @@ def grasp_by_saliency_gradient(
     """
     pairs = [(phi, torch.ones_like(phi))] if isinstance(phi, torch.Tensor) else list(phi)
     pairs = [(t, c) for t, c in pairs if t.requires_grad]
-    device = weights[0].device if weights else torch.device("cpu")
     if not pairs:  # no counted weight reaches the loss
         return 0.0
+    device = weights[0].device if weights else torch.device("cpu")
     dphi = torch.autograd.grad([t for t, _ in pairs], list(weights), [c for _, c in pairs],
                                retain_graph=retain_graph, allow_unused=True)  # fmt: skip
     total = torch.zeros((), dtype=torch.float64, device=device)
